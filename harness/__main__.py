@@ -1,0 +1,7 @@
+"""Entry point for ``python -m harness``."""
+
+import sys
+
+from harness._cli import main
+
+sys.exit(main())
