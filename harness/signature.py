@@ -39,7 +39,7 @@ class Signature:
     message_contains: tuple[str, ...] = ()
     """Fragments that must all occur in the message; ``$name`` is replaced by the case parameter."""
     message_regex: str | None = None
-    """An optional regular expression searched in the message (after the fragments matched)."""
+    """An optional regular expression searched in the message; ``$name`` is replaced as in the fragments."""
     _compiled: re.Pattern[str] | None = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -52,7 +52,7 @@ class Signature:
         return Signature(
             exception_type=self.exception_type,
             message_contains=tuple(Template(text).safe_substitute(values) for text in self.message_contains),
-            message_regex=self.message_regex,
+            message_regex=Template(self.message_regex).safe_substitute(values) if self.message_regex else None,
         )
 
     def matches(self, error: RaisedError) -> bool:

@@ -1,0 +1,65 @@
+"""Runs inside the target environment: calls a case's ``replay(**parameters)`` and reports what happened.
+
+Standard library only, since the environment holds nothing but the packages under test. The report is a
+JSON file written atomically; a process that dies before writing it is, by that absence, a crash.
+"""
+
+import importlib.util
+import json
+import os
+import platform
+import sys
+import traceback
+
+TRACEBACK_LINES = 40
+
+
+def _qualified(cls: type) -> str:
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
+def _describe(exc: BaseException) -> dict[str, object]:
+    lines = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__)).splitlines()
+    return {
+        "type": _qualified(type(exc)),
+        "type_chain": [_qualified(cls) for cls in type(exc).__mro__],
+        "message": str(exc),
+        "traceback_tail": "\n".join(lines[-TRACEBACK_LINES:]),
+    }
+
+
+def _load_replay(path: str) -> object:
+    sys.path.insert(0, os.path.dirname(os.path.abspath(path)))
+    spec = importlib.util.spec_from_file_location("replay", path)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot load {path}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["replay"] = module
+    spec.loader.exec_module(module)
+    return module.replay
+
+
+def main() -> None:
+    replay_path, parameters_json, result_path = sys.argv[1:4]
+    report: dict[str, object] = {
+        "python": platform.python_version(),
+        "python_full": sys.version.replace("\n", " "),
+        "platform": platform.platform(),
+        "error": None,
+    }
+    try:
+        replay = _load_replay(replay_path)
+        replay(**json.loads(parameters_json))  # type: ignore[operator]
+    except SystemExit as exc:
+        if exc.code not in (None, 0):
+            report["error"] = _describe(exc)
+    except BaseException as exc:
+        report["error"] = _describe(exc)
+    temporary = result_path + ".tmp"
+    with open(temporary, "w", encoding="utf-8") as handle:
+        json.dump(report, handle)
+    os.replace(temporary, result_path)
+
+
+if __name__ == "__main__":
+    main()

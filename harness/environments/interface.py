@@ -1,0 +1,69 @@
+"""The environment-provider seam: a request for pinned packages in, a built environment or a failure out."""
+
+from __future__ import annotations
+
+import abc
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from harness.outcome import InstallStage, Verdict
+from harness.pins import Pin, pin_set
+from harness.sources import PackageSources
+
+
+@dataclass(frozen=True)
+class EnvironmentRequest:
+    pins: tuple[Pin, ...]
+    python: str
+    sources: PackageSources
+    forced: bool = False
+    """Apply the pins as overrides, ignoring what other packages declare about them."""
+    exclude_newer: str | None = None
+    """Resolve unpinned dependencies as the index stood at this ISO-8601 instant."""
+    extra_requirements: tuple[str, ...] = ()
+
+    @property
+    def digest(self) -> str:
+        payload = json.dumps(
+            {
+                "pins": [str(p) for p in pin_set(self.pins)],
+                "python": self.python,
+                "sources": self.sources.describe(),
+                "forced": self.forced,
+                "exclude_newer": self.exclude_newer,
+                "extra": sorted(self.extra_requirements),
+            },
+            sort_keys=True,
+        )
+        return hashlib.sha256(payload.encode()).hexdigest()[:20]
+
+
+@dataclass(frozen=True)
+class Environment:
+    """A ready environment; ``environment_id`` is derived from the fully resolved set, never the request."""
+
+    environment_id: str
+    location: Path
+    python_executable: Path
+    resolved: tuple[Pin, ...]
+    resolve_seconds: float
+    install_seconds: float
+    lock_reused: bool
+    environment_reused: bool
+
+
+@dataclass(frozen=True)
+class BuildFailure:
+    stage: InstallStage
+    verdict: Verdict
+    installer_message: str
+    resolve_seconds: float
+    install_seconds: float
+
+
+class EnvironmentProvider(abc.ABC):
+    @abc.abstractmethod
+    def prepare(self, request: EnvironmentRequest, *, fresh: bool = False) -> Environment | BuildFailure:
+        """Build (or reuse) an environment; failures caused by the request are returned, not raised."""

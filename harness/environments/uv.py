@@ -1,0 +1,232 @@
+"""Environments built by uv: resolve to a PEP 751 lock, then install the lock into a venv keyed by its content.
+
+Two caches make repeated probes cheap without ever being stale: a lock is reused for an identical request,
+and an environment is reused only when the fully resolved set of files is identical (its id hashes the lock's
+packages and the interpreter), never on the strength of the request alone.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import json
+import os
+import shutil
+import tomllib
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+
+from harness import process
+from harness.environments.interface import BuildFailure, Environment, EnvironmentProvider, EnvironmentRequest
+from harness.errors import EnvironmentBuildError
+from harness.outcome import InstallStage, classify_install_failure, summarize_installer_output
+from harness.pins import Pin, pin_set
+
+READY_MARKER = ".harness-ready.json"
+RESOLVE_TIMEOUT = 900.0
+INSTALL_TIMEOUT = 1800.0
+
+
+def find_uv() -> str:
+    """The uv binary that ships with the ``uv`` package when installed, else the one on PATH."""
+    try:
+        from uv import find_uv_bin  # noqa: PLC0415 - optional: a uv on PATH is just as good
+
+        return str(find_uv_bin())
+    except (ImportError, FileNotFoundError):
+        found = shutil.which("uv")
+        if found is None:
+            raise EnvironmentBuildError("uv is not installed; run: python -m pip install uv") from None
+        return found
+
+
+class UvEnvironmentProvider(EnvironmentProvider):
+    def __init__(self, home: Path, *, uv: str | None = None, environ: Mapping[str, str] | None = None) -> None:
+        self.home = home.resolve()
+        self.uv = uv or find_uv()
+        base = dict(os.environ if environ is None else environ)
+        # uv must target the environments we name, not whichever venv the harness itself runs in.
+        for variable in ("VIRTUAL_ENV", "CONDA_PREFIX", "UV_PROJECT_ENVIRONMENT"):
+            base.pop(variable, None)
+        base.setdefault("UV_PYTHON_DOWNLOADS", "never")
+        base["NO_COLOR"] = "1"
+        self._uv_env = base
+        self._interpreters: dict[str, tuple[Path, str]] = {}
+
+    def interpreter(self, python: str) -> tuple[Path, str]:
+        """The base interpreter for a Python request (``3.11``, a path) and its full version."""
+        if python not in self._interpreters:
+            found = process.run([self.uv, "python", "find", python], env=self._uv_env, timeout=60)
+            if not found.ok:
+                raise EnvironmentBuildError(
+                    f"no Python interpreter matches {python!r}: {summarize_installer_output(found.output, max_lines=1)}"
+                )
+            path = Path(found.stdout.strip())
+            version = process.run([path, "-c", "import platform; print(platform.python_version())"], timeout=60)
+            self._interpreters[python] = (path, version.stdout.strip())
+        return self._interpreters[python]
+
+    def prepare(self, request: EnvironmentRequest, *, fresh: bool = False) -> Environment | BuildFailure:
+        interpreter, python_version = self.interpreter(request.python)
+        lock_dir = self.home / "locks" / request.digest
+        lock_file = lock_dir / "pylock.toml"
+        lock_reused = lock_file.is_file() and not fresh
+        resolve_seconds = 0.0
+        if not lock_reused:
+            resolved = self._resolve(request, interpreter, lock_dir)
+            if isinstance(resolved, BuildFailure):
+                return resolved
+            resolve_seconds = resolved
+        packages = _read_lock(lock_file)
+        environment_id = _environment_id(interpreter, python_version, packages)
+        location = self.home / "envs" / environment_id
+        with _exclusive(self.home / "envs" / f"{environment_id}.lock"):
+            ready = (location / READY_MARKER).is_file() and not fresh
+            install_seconds = 0.0
+            if not ready:
+                installed = self._install(interpreter, lock_file, location, packages)
+                if isinstance(installed, BuildFailure):
+                    return BuildFailure(
+                        installed.stage,
+                        installed.verdict,
+                        installed.installer_message,
+                        resolve_seconds,
+                        installed.install_seconds,
+                    )
+                install_seconds = installed
+        return Environment(
+            environment_id=environment_id,
+            location=location,
+            python_executable=location / "bin" / "python",
+            resolved=pin_set(Pin.of(name, version) for name, version, _ in packages),
+            resolve_seconds=resolve_seconds,
+            install_seconds=install_seconds,
+            lock_reused=lock_reused,
+            environment_reused=ready,
+        )
+
+    def _resolve(self, request: EnvironmentRequest, interpreter: Path, lock_dir: Path) -> float | BuildFailure:
+        staging = lock_dir.with_name(f"{lock_dir.name}.staging-{os.getpid()}")
+        shutil.rmtree(staging, ignore_errors=True)
+        staging.mkdir(parents=True)
+        (staging / "pyproject.toml").write_text(_probe_project(request), encoding="utf-8")
+        argv: list[str | Path] = [
+            self.uv,
+            "pip",
+            "compile",
+            "pyproject.toml",
+            "--output-file",
+            "pylock.toml",
+            "--quiet",
+            "--no-header",
+            "--python",
+            interpreter,
+            *request.sources.uv_arguments(),
+        ]
+        if request.forced:
+            (staging / "overrides.txt").write_text("".join(f"{pin}\n" for pin in request.pins), encoding="utf-8")
+            argv += ["--override", "overrides.txt"]
+        if request.exclude_newer:
+            argv += ["--exclude-newer", request.exclude_newer]
+            # Pinned packages are what the probe asks for, whatever their date; only the rest travels in time.
+            for pin in request.pins:
+                argv += ["--exclude-newer-package", f"{pin.name}=2999-01-01T00:00:00Z"]
+        result = process.run(argv, cwd=staging, env=self._uv_env, timeout=RESOLVE_TIMEOUT)
+        if not result.ok:
+            shutil.rmtree(staging, ignore_errors=True)
+            output = result.output if not result.timed_out else "resolution timed out\n" + result.output
+            return BuildFailure(
+                InstallStage.RESOLVE,
+                classify_install_failure(InstallStage.RESOLVE, output),
+                output[-4000:],
+                result.seconds,
+                0.0,
+            )
+        shutil.rmtree(lock_dir, ignore_errors=True)
+        try:
+            os.replace(staging, lock_dir)
+        except OSError:
+            # Another process resolved the same request meanwhile; its lock is as good as ours.
+            shutil.rmtree(staging, ignore_errors=True)
+        return result.seconds
+
+    def _install(
+        self, interpreter: Path, lock_file: Path, location: Path, packages: list[tuple[str, str, str]]
+    ) -> float | BuildFailure:
+        shutil.rmtree(location, ignore_errors=True)
+        created = process.run(
+            [self.uv, "venv", "--quiet", "--python", interpreter, location], env=self._uv_env, timeout=120
+        )
+        synced = (
+            process.run(
+                [self.uv, "pip", "sync", "--quiet", "--python", location / "bin" / "python", lock_file],
+                env=self._uv_env,
+                timeout=INSTALL_TIMEOUT,
+            )
+            if created.ok
+            else created
+        )
+        seconds = created.seconds + (synced.seconds if synced is not created else 0.0)
+        if not synced.ok:
+            shutil.rmtree(location, ignore_errors=True)
+            output = synced.output if not synced.timed_out else "installation timed out\n" + synced.output
+            return BuildFailure(
+                InstallStage.INSTALL,
+                classify_install_failure(InstallStage.INSTALL, output),
+                output[-4000:],
+                0.0,
+                seconds,
+            )
+        marker = {"packages": [{"name": n, "version": v, "url": u} for n, v, u in packages]}
+        (location / READY_MARKER).write_text(json.dumps(marker, indent=1), encoding="utf-8")
+        return seconds
+
+
+def _probe_project(request: EnvironmentRequest) -> str:
+    """A throw-away pyproject.toml whose dependencies are the request; uv's sources pin per-package indexes."""
+    # Forced pins go to uv as overrides; the project then only names the packages.
+    dependencies: list[str] = [pin.name if request.forced else str(pin) for pin in request.pins]
+    dependencies += request.extra_requirements
+    lines = ["[project]", 'name = "harness-probe"', 'version = "0"', f"dependencies = {json.dumps(dependencies)}", ""]
+    if request.sources.package_indexes:
+        lines.append("[tool.uv.sources]")
+        lines += [f'{name} = {{ index = "harness-{name}" }}' for name, _ in request.sources.package_indexes]
+        lines.append("")
+        for name, url in request.sources.package_indexes:
+            lines += [
+                "[[tool.uv.index]]",
+                f'name = "harness-{name}"',
+                f"url = {json.dumps(url)}",
+                "explicit = true",
+                "",
+            ]
+    return "\n".join(lines)
+
+
+def _read_lock(lock_file: Path) -> list[tuple[str, str, str]]:
+    """(name, version, file URL) for every package of a PEP 751 lock written by uv."""
+    data = tomllib.loads(lock_file.read_text(encoding="utf-8"))
+    packages = []
+    for package in data.get("packages", []):
+        wheels = package.get("wheels") or []
+        origin = wheels[0].get("url", "") if wheels else (package.get("sdist") or {}).get("url", "")
+        packages.append((package["name"], str(package["version"]), origin))
+    return sorted(packages)
+
+
+def _environment_id(interpreter: Path, python_version: str, packages: list[tuple[str, str, str]]) -> str:
+    payload = json.dumps([str(interpreter), python_version, packages])
+    return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+
+@contextlib.contextmanager
+def _exclusive(lock_path: Path) -> Iterator[None]:
+    """Serialize builders of one environment across processes (parallel sessions, CI jobs on one host)."""
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    with lock_path.open("w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)

@@ -1,0 +1,1 @@
+"""Case runners: execute a case's replay in a built environment and observe what happens."""

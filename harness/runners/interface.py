@@ -1,0 +1,25 @@
+"""The case-runner seam: run one case with given parameters in one environment, return an observation."""
+
+from __future__ import annotations
+
+import abc
+from dataclasses import dataclass
+
+from harness.case import Case, Parameters
+from harness.environments.interface import Environment
+from harness.outcome import RunObservation
+
+
+@dataclass(frozen=True)
+class RunResult:
+    observation: RunObservation
+    seconds: float
+    python_full: str | None = None
+    platform: str | None = None
+    mode: str = "isolated"
+
+
+class CaseRunner(abc.ABC):
+    @abc.abstractmethod
+    def run(self, environment: Environment, case: Case, parameters: Parameters) -> RunResult:
+        """Run the case to completion or timeout; every failure of the case itself is in the result."""

@@ -1,0 +1,74 @@
+"""Isolated mode: a fresh interpreter per probe, the case's only cost being its own imports and work."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from harness import process
+from harness.case import Case, Parameters
+from harness.environments.interface import Environment
+from harness.outcome import RunObservation
+from harness.runners.interface import CaseRunner, RunResult
+from harness.signature import RaisedError
+
+BOOTSTRAP = Path(__file__).resolve().parent.parent / "_bootstrap.py"
+
+
+def read_bootstrap_report(path: Path) -> dict[str, Any] | None:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def raised_error_from(report: dict[str, Any]) -> RaisedError | None:
+    error = report.get("error")
+    if not isinstance(error, dict):
+        return None
+    return RaisedError(
+        type_name=str(error.get("type", "")),
+        message=str(error.get("message", "")),
+        traceback_tail=str(error.get("traceback_tail", "")),
+        type_chain=tuple(str(name) for name in error.get("type_chain", [])),
+    )
+
+
+class IsolatedRunner(CaseRunner):
+    def __init__(self, environ: dict[str, str] | None = None) -> None:
+        # -I keeps the harness's own PYTHONPATH and user site out of the target environment.
+        self.environ = environ
+
+    def run(self, environment: Environment, case: Case, parameters: Parameters) -> RunResult:
+        with tempfile.TemporaryDirectory(prefix="harness-probe-") as scratch:
+            report_path = Path(scratch) / "report.json"
+            completed = process.run(
+                [
+                    environment.python_executable,
+                    "-I",
+                    BOOTSTRAP,
+                    case.replay_file,
+                    json.dumps(dict(parameters)),
+                    report_path,
+                ],
+                cwd=Path(scratch),
+                env=self.environ,
+                timeout=case.timeout_seconds,
+            )
+            report = read_bootstrap_report(report_path)
+        observation = RunObservation(
+            returncode=completed.returncode,
+            timed_out=completed.timed_out,
+            completed=report is not None,
+            error=raised_error_from(report) if report else None,
+            stderr_tail=completed.stderr[-2000:],
+        )
+        return RunResult(
+            observation=observation,
+            seconds=completed.seconds,
+            python_full=str(report.get("python_full")) if report else None,
+            platform=str(report.get("platform")) if report else None,
+        )
