@@ -1,0 +1,154 @@
+"""Command line: each command is a chain of small steps; errors a user can act on are one line."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from harness import __version__
+from harness.environments.uv import UvEnvironmentProvider
+from harness.errors import HarnessError
+from harness.matrix import MatrixSpec
+from harness.probe import Prober, ProbeResult
+from harness.reporting import write_summaries
+from harness.repro import PlannedProbe, execute, plan, select
+from harness.runners.isolated import IsolatedRunner
+from harness.sources import PackageSources
+from harness.workspace import Workspace, expand_matrix, package_sources
+
+EXIT_OK = 0
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+
+
+def make_prober(workspace: Workspace, spec: MatrixSpec, sources: PackageSources, *, fresh: bool) -> Prober:
+    return Prober(
+        UvEnvironmentProvider(workspace.home),
+        IsolatedRunner(),
+        workspace.records,
+        python=spec.python,
+        sources=sources,
+        fresh=fresh,
+    )
+
+
+def _line_progress(total: int) -> tuple[Callable[[PlannedProbe], None], Callable[[PlannedProbe, ProbeResult], None]]:
+    finished = 0
+
+    def started(item: PlannedProbe) -> None:
+        print(f"[{finished + 1}/{total}] probing {item.label}", file=sys.stderr, flush=True)
+
+    def done(item: PlannedProbe, result: ProbeResult) -> None:
+        nonlocal finished
+        finished += 1
+        record = result.record
+        how = "stored record" if result.reused else f"{record.timings.total:.1f}s"
+        print(
+            f"[{finished}/{total}] {record.outcome.value:<15} {item.label} ({how}) {record.detail}",
+            file=sys.stderr,
+            flush=True,
+        )
+
+    return started, done
+
+
+def command_repro(args: argparse.Namespace) -> int:
+    workspace = Workspace.at(args.root)
+    cases = workspace.cases(args.case)
+    spec = workspace.matrix_spec(args.versions)
+    sources = package_sources(spec)
+    matrix = expand_matrix(workspace, spec, sources)
+    combinations = select(matrix, args.only)
+    prober = make_prober(workspace, spec, sources, fresh=args.fresh)
+    planned = plan(cases, combinations, prober, forced=args.force)
+    started, done = _line_progress(len(planned))
+    try:
+        results = execute(planned, prober, jobs=args.jobs, on_start=started, on_done=done)
+    finally:
+        # Written even when interrupted: every finished record is already on disk and belongs in the summary.
+        summaries = write_summaries(workspace.reports_dir, workspace.records, cases)
+    reused = sum(1 for r in results if r.reused)
+    print(f"{len(results)} probes ({reused} from stored records); summaries in {workspace.reports_dir}/")
+    for summary in summaries:
+        print(f"  {summary.case_id}: {workspace.reports_dir / summary.case_id / 'summary.md'}")
+    return EXIT_OK
+
+
+def command_report(args: argparse.Namespace) -> int:
+    workspace = Workspace.at(args.root)
+    cases = workspace.cases(args.case)
+    for summary in write_summaries(workspace.reports_dir, workspace.records, cases):
+        print(f"{summary.case_id}: {len(summary.cells)} combinations -> reports/{summary.case_id}/summary.md")
+    return EXIT_OK
+
+
+def command_list(args: argparse.Namespace) -> int:
+    workspace = Workspace.at(args.root)
+    spec = workspace.matrix_spec(args.versions)
+    matrix = expand_matrix(workspace, spec, package_sources(spec))
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "combinations": [c.label for c in matrix.combinations],
+                    "excluded": [c.label for c in matrix.excluded],
+                },
+                indent=2,
+            )
+        )
+    else:
+        for combination in matrix.combinations:
+            print(combination.label)
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="harness", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"harness {__version__}")
+    parser.add_argument("--root", type=Path, default=None, help="project folder (default: current folder)")
+    parser.add_argument("--verbose", action="store_true", help="show tracebacks for errors")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    repro = commands.add_parser("repro", help="replay the cases across the version matrix")
+    repro.add_argument("--case", action="append", default=[], help="case id or folder (repeatable; default all)")
+    repro.add_argument("--versions", type=Path, default=None, help="matrix file (default versions.toml)")
+    repro.add_argument(
+        "--only",
+        action="append",
+        default=[],
+        metavar="COMBINATION",
+        help="run one combination, as listed by `harness list` (repeatable)",
+    )
+    repro.add_argument("--fresh", action="store_true", help="probe again even where a stored record exists")
+    repro.add_argument(
+        "--force", action="store_true", help="apply pins as uv overrides, outside the packages' declared requirements"
+    )
+    repro.add_argument("--jobs", type=int, default=1, help="probes to run at once (default 1)")
+    repro.set_defaults(handler=command_repro)
+
+    report = commands.add_parser("report", help="rebuild summaries from every stored record")
+    report.add_argument("--case", action="append", default=[])
+    report.set_defaults(handler=command_report)
+
+    listing = commands.add_parser("list", help="list the combinations of versions.toml")
+    listing.add_argument("--versions", type=Path, default=None)
+    listing.add_argument("--json", action="store_true")
+    listing.set_defaults(handler=command_list)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.handler(args))
+    except HarnessError as exc:
+        if args.verbose:
+            raise
+        print(f"harness: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("harness: interrupted; every finished record is kept in reports/records/", file=sys.stderr)
+        return EXIT_INTERRUPTED

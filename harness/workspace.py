@@ -1,0 +1,90 @@
+"""Where things live (versions.toml, cases/, reports/, the environment cache) and how the parts are assembled."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from packaging.utils import NormalizedName
+from packaging.version import Version
+
+from harness.case import Case, discover_cases
+from harness.errors import PackageIndexError
+from harness.matrix import Matrix, MatrixSpec, expand, load_matrix
+from harness.sources import PackageSources, PipSettings, combine, read_pip_settings
+from harness.store import RecordStore
+
+
+@dataclass(frozen=True)
+class Workspace:
+    root: Path
+
+    @classmethod
+    def at(cls, root: Path | None = None) -> Workspace:
+        return cls((root or Path(os.environ.get("HARNESS_ROOT", "."))).resolve())
+
+    @property
+    def versions_file(self) -> Path:
+        return self.root / "versions.toml"
+
+    @property
+    def cases_dir(self) -> Path:
+        return self.root / "cases"
+
+    @property
+    def reports_dir(self) -> Path:
+        return self.root / "reports"
+
+    @property
+    def records(self) -> RecordStore:
+        return RecordStore(self.reports_dir / "records")
+
+    @property
+    def home(self) -> Path:
+        """Locks, environments and index listings: a cache that is always safe to delete."""
+        return Path(os.environ.get("HARNESS_HOME", self.root / ".harness")).resolve()
+
+    def cases(self, selectors: Sequence[str] = ()) -> list[Case]:
+        return discover_cases(self.cases_dir, tuple(selectors))
+
+    def matrix_spec(self, path: Path | None = None) -> MatrixSpec:
+        return load_matrix(path or self.versions_file)
+
+
+def package_sources(spec: MatrixSpec, environ: Mapping[str, str] | None = None) -> PackageSources:
+    environ = os.environ if environ is None else environ
+    pip = read_pip_settings(environ) if spec.sources.carry_pip_config else PipSettings()
+    return combine(
+        pip,
+        index_url=spec.sources.index_url,
+        extra_index_urls=spec.sources.extra_index_urls,
+        find_links=spec.sources.find_links,
+        index_strategy=spec.sources.index_strategy,
+        package_indexes={axis.name: axis.index for axis in spec.axes if axis.index},
+        uv_index_strategy_set="UV_INDEX_STRATEGY" in environ,
+    )
+
+
+def release_versions(
+    workspace: Workspace, sources: PackageSources, names: Sequence[NormalizedName], *, offline: bool = False
+) -> dict[NormalizedName, list[Version]]:
+    """Final, unyanked releases of each package from the configured indexes (cached listings)."""
+    from harness.index.combined import index_for  # noqa: PLC0415 - index clients are only loaded when needed
+    from harness.index.interface import filter_releases  # noqa: PLC0415
+
+    index = index_for(sources, cache_dir=workspace.home / "index", offline=offline)
+    return {name: [r.version for r in filter_releases(index.releases(name))] for name in names}
+
+
+def expand_matrix(workspace: Workspace, spec: MatrixSpec, sources: PackageSources) -> Matrix:
+    """Expand versions.toml; exact versions are checked against the index when it can be reached."""
+    releases: dict[NormalizedName, list[Version]] = {}
+    try:
+        releases = release_versions(workspace, sources, spec.package_names)
+    except PackageIndexError:
+        if any(axis.needs_index for axis in spec.axes):
+            raise
+        # Exact versions alone can be probed without a listing; uv reports a missing one per probe.
+    return expand(spec, releases)
