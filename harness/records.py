@@ -31,6 +31,10 @@ class ProbeRequest:
     sources_digest: str = ""
     """Hash of the package sources, so a probe against another index is not mistaken for this one."""
 
+    def __post_init__(self) -> None:
+        # One canonical order, so equal requests are equal values whatever order the pins came in.
+        object.__setattr__(self, "pins", pin_set(self.pins))
+
     @property
     def key(self) -> str:
         payload = json.dumps(

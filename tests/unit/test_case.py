@@ -71,7 +71,7 @@ def test_discovery_errors(tmp_path: Path) -> None:
         discover_cases(REPO / "cases", ("nope",))
     (tmp_path / "c").mkdir()
     (tmp_path / "c" / "case.toml").write_text("id = 'c'\npackages = ['x']\n[signature]\nexception = 'E'\n")
-    with pytest.raises(ConfigError, match="replay.py: missing"):
+    with pytest.raises(ConfigError, match=r"replay\.py: missing"):
         discover_cases(tmp_path)
     (tmp_path / "c" / "case.toml").write_text("id = [")
     with pytest.raises(ConfigError, match="not valid TOML"):

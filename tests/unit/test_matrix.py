@@ -69,7 +69,7 @@ def test_exclusions_are_kept_apart() -> None:
     ],
 )
 def test_config_errors_name_the_file_and_field(data: dict[str, Any], message: str) -> None:
-    with pytest.raises(ConfigError, match="^versions.toml: ") as caught:
+    with pytest.raises(ConfigError, match=r"^versions\.toml: ") as caught:
         parse_matrix(data)
     assert message in str(caught.value)
     assert "\n" not in str(caught.value)

@@ -36,7 +36,7 @@ def test_crash_detail_names_the_last_stderr_line() -> None:
     assert verdict.detail.endswith("Fatal Python error: Aborted")
 
 
-UNSOLVABLE = """  × No solution found when resolving dependencies:
+UNSOLVABLE = """  x No solution found when resolving dependencies:
   ╰─▶ Because x-transformers==1.42.21 depends on einops>=0.8.0 and you require einops==0.7.0, we can conclude
       that your requirements are unsatisfiable."""
 NETWORK = "error: Failed to fetch: `https://pypi.org/simple/einops/`\n  Caused by: dns error"
