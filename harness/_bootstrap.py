@@ -41,6 +41,10 @@ def _load_replay(path: str) -> object:
 
 def main() -> None:
     replay_path, parameters_json, result_path = sys.argv[1:4]
+    run_case(replay_path, parameters_json, result_path)
+
+
+def run_case(replay_path: str, parameters_json: str, result_path: str) -> None:
     report: dict[str, object] = {
         "python": platform.python_version(),
         "python_full": sys.version.replace("\n", " "),
@@ -55,6 +59,8 @@ def main() -> None:
             report["error"] = _describe(exc)
     except BaseException as exc:
         report["error"] = _describe(exc)
+    # Which modules the case imported: the fork-server mode pre-imports the unchanging ones next time.
+    report["modules"] = sorted(sys.modules)
     temporary = result_path + ".tmp"
     with open(temporary, "w", encoding="utf-8") as handle:
         json.dump(report, handle)

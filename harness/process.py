@@ -78,3 +78,14 @@ def run(
 def _kill_group(child: subprocess.Popen[str]) -> None:
     with contextlib.suppress(ProcessLookupError):
         os.killpg(child.pid, signal.SIGKILL)
+
+
+def start_worker(argv: Sequence[str | Path]) -> subprocess.Popen[str]:
+    """Start a long-lived helper that speaks JSON lines on stdin/stdout (the fork-server worker)."""
+    args = [str(part) for part in argv]
+    try:
+        return subprocess.Popen(
+            args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, bufsize=1
+        )
+    except FileNotFoundError:
+        raise CommandNotFoundError(f"'{args[0]}' is not installed or not on PATH") from None

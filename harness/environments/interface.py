@@ -52,6 +52,8 @@ class Environment:
     install_seconds: float
     lock_reused: bool
     environment_reused: bool
+    locked: tuple[tuple[str, str, str], ...] = ()
+    """(name, version, file URL) of every locked distribution: the identity of what is installed."""
 
 
 @dataclass(frozen=True)

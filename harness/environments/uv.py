@@ -104,6 +104,7 @@ class UvEnvironmentProvider(EnvironmentProvider):
             install_seconds=install_seconds,
             lock_reused=lock_reused,
             environment_reused=ready,
+            locked=tuple(packages),
         )
 
     def _resolve(self, request: EnvironmentRequest, interpreter: Path, lock_dir: Path) -> float | BuildFailure:

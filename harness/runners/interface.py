@@ -17,6 +17,8 @@ class RunResult:
     python_full: str | None = None
     platform: str | None = None
     mode: str = "isolated"
+    modules: tuple[str, ...] = ()
+    """Modules loaded when the case finished (from the bootstrap), used to plan pre-imports."""
 
 
 class CaseRunner(abc.ABC):

@@ -71,4 +71,5 @@ class IsolatedRunner(CaseRunner):
             seconds=completed.seconds,
             python_full=str(report.get("python_full")) if report else None,
             platform=str(report.get("platform")) if report else None,
+            modules=tuple(report.get("modules", ())) if report else (),
         )

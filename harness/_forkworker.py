@@ -1,0 +1,94 @@
+"""Runs inside a base environment: imports the heavy, unchanging modules once, then forks a child per probe.
+
+Standard library only. Protocol: JSON lines on stdin/stdout. The first line out reports what was imported
+(module -> file) so the parent can prove, per probe, that those files belong to distributions the probe's
+own environment resolves identically. Each request names the probe environment's site-packages; the child
+swaps it in for the worker's own before importing anything else, so only pre-imported modules are shared.
+"""
+
+import contextlib
+import importlib
+import json
+import os
+import signal
+import site
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import _bootstrap  # type: ignore[import-not-found]  # noqa: E402  (a sibling file, found through HERE)
+
+sys.path.remove(HERE)
+del sys.modules["_bootstrap"]  # keep it out of the module report; the function object stays alive
+WORKER_SITE = [p for p in sys.path if p.endswith("site-packages")]
+
+
+def _preimport(names: list[str]) -> dict[str, object]:
+    failed = []
+    for name in names:
+        try:
+            importlib.import_module(name)
+        except BaseException:
+            failed.append(name)
+    files = {name: getattr(module, "__file__", None) for name, module in list(sys.modules.items())}
+    return {"ready": True, "python": sys.version, "modules": files, "failed": failed}
+
+
+def _child(request: dict[str, object]) -> None:
+    os.setsid()
+    with open(str(request["stderr"]), "w") as log:
+        os.dup2(log.fileno(), 1)
+        os.dup2(log.fileno(), 2)
+    for path in WORKER_SITE:
+        while path in sys.path:
+            sys.path.remove(path)
+    before = list(sys.path)
+    for directory in request["site"]:  # type: ignore[attr-defined]
+        site.addsitedir(str(directory))  # processes .pth files, as the interpreter of that venv would
+    added = [p for p in sys.path if p not in before]
+    sys.path[:] = added + before
+    importlib.invalidate_caches()
+    _run(str(request["replay"]), json.dumps(request["parameters"]), str(request["result"]))
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
+
+
+_run = _bootstrap.run_case
+
+
+def _wait(pid: int, timeout: float) -> tuple[int, bool]:
+    deadline = time.monotonic() + timeout
+    delay = 0.002
+    while True:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            return os.waitstatus_to_exitcode(status), False
+        if time.monotonic() > deadline:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(pid, signal.SIGKILL)
+            _, status = os.waitpid(pid, 0)
+            return os.waitstatus_to_exitcode(status), True
+        time.sleep(delay)
+        delay = min(delay * 2, 0.05)
+
+
+def main() -> None:
+    print(json.dumps(_preimport(json.loads(sys.argv[1]))), flush=True)
+    for line in sys.stdin:
+        request = json.loads(line)
+        started = time.monotonic()
+        pid = os.fork()
+        if pid == 0:
+            try:
+                _child(request)
+            finally:
+                os._exit(70)
+        returncode, timed_out = _wait(pid, float(request["timeout"]))
+        reply = {"returncode": returncode, "timed_out": timed_out, "seconds": time.monotonic() - started}
+        print(json.dumps(reply), flush=True)
+
+
+if __name__ == "__main__":
+    main()

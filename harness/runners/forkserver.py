@@ -1,0 +1,194 @@
+"""Fork-server mode: one worker per set of unchanging heavy distributions, a forked child per probe.
+
+The worker imports the heavy modules (torch and what it pulls in) once; each probe's child only imports
+what differs. A probe is sent to a worker only when every module the worker holds comes from a file of a
+distribution that the probe's own environment locks identically (same name, version and file URL);
+otherwise, and for the first probe that teaches us which modules the case needs, it runs isolated.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import tempfile
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+from packaging.utils import canonicalize_name
+
+from harness.case import Case, Parameters
+from harness.environments.interface import Environment
+from harness.outcome import RunObservation
+from harness.process import start_worker
+from harness.runners.interface import CaseRunner, RunResult
+from harness.runners.isolated import IsolatedRunner, raised_error_from, read_bootstrap_report
+
+WORKER = Path(__file__).resolve().parent.parent / "_forkworker.py"
+MODE = "forkserver"
+
+
+def site_packages(environment: Environment) -> Path:
+    found = sorted(environment.location.glob("lib/python*/site-packages"))
+    if not found:
+        raise FileNotFoundError(f"no site-packages under {environment.location}")
+    return found[0]
+
+
+def file_owners(site: Path) -> dict[Path, str]:
+    """Map every installed file to the distribution whose RECORD lists it."""
+    owners: dict[Path, str] = {}
+    for record in site.glob("*.dist-info/RECORD"):
+        name = canonicalize_name(record.parent.name.removesuffix(".dist-info").rsplit("-", 1)[0])
+        for line in record.read_text(encoding="utf-8", errors="replace").splitlines():
+            relative = line.split(",", 1)[0]
+            if relative:
+                owners[(site / relative).resolve()] = name
+    return owners
+
+
+def top_level_names(site: Path, distributions: Iterable[str]) -> set[str]:
+    wanted = {canonicalize_name(d) for d in distributions}
+    names: set[str] = set()
+    for owner_file, owner in file_owners(site).items():
+        if owner in wanted and owner_file.suffix in {".py", ".so"}:
+            relative = owner_file.relative_to(site.resolve())
+            names.add(relative.parts[0].split(".")[0])
+    return names
+
+
+@dataclass
+class _Worker:
+    process: subprocess.Popen[str]
+    site: Path
+    held: dict[str, tuple[str, str, str]]
+    """Distribution name -> locked identity, for every distribution a pre-imported module came from."""
+    lock: threading.Lock
+
+    def call(self, request: dict[str, Any]) -> dict[str, Any]:
+        stdin, stdout = self.process.stdin, self.process.stdout
+        assert stdin is not None and stdout is not None
+        with self.lock:
+            stdin.write(json.dumps(request) + "\n")
+            stdin.flush()
+            line = stdout.readline()
+        if not line:
+            raise RuntimeError("fork-server worker exited")
+        reply: dict[str, Any] = json.loads(line)
+        return reply
+
+
+class ForkServerRunner(CaseRunner):
+    def __init__(self, preload: Iterable[str] = ("torch",), fallback: CaseRunner | None = None) -> None:
+        self.preload = tuple(canonicalize_name(name) for name in preload)
+        self.fallback = fallback or IsolatedRunner()
+        self._workers: dict[tuple[object, ...], _Worker | None] = {}
+        self._lock = threading.Lock()
+        self.refusals: list[str] = []
+        """Why probes were run isolated instead: kept so tests and benchmarks can see the proof fail."""
+
+    def close(self) -> None:
+        for worker in self._workers.values():
+            if worker is not None:
+                _close_stream(worker.process.stdin)
+                worker.process.wait(timeout=30)
+        self._workers.clear()
+
+    def run(self, environment: Environment, case: Case, parameters: Parameters) -> RunResult:
+        identities = _identities(environment)
+        key = (case.id, *sorted(identities[name] for name in self.preload if name in identities))
+        if len(key) == 1:
+            return self.fallback.run(environment, case, parameters)
+        with self._lock:
+            known = key in self._workers
+            worker = self._workers.get(key)
+        if not known:
+            # The first probe runs isolated and tells us which modules the case imports.
+            result = self.fallback.run(environment, case, parameters)
+            self._start_worker(key, environment, result.modules)
+            return result
+        if worker is None:
+            return self.fallback.run(environment, case, parameters)
+        mismatch = next((name for name, ident in worker.held.items() if identities.get(name) != ident), None)
+        if mismatch is not None:
+            self.refusals.append(f"{mismatch} differs between the worker and {environment.environment_id}")
+            return self.fallback.run(environment, case, parameters)
+        return self._run_forked(worker, environment, case, parameters)
+
+    def _start_worker(self, key: tuple[object, ...], environment: Environment, modules: tuple[str, ...]) -> None:
+        site = site_packages(environment)
+        tops = top_level_names(site, self.preload)
+        wanted = [m for m in modules if m.split(".")[0] in tops]
+        process = start_worker([environment.python_executable, "-I", WORKER, json.dumps(wanted)])
+        assert process.stdout is not None
+        hello = json.loads(process.stdout.readline() or "{}")
+        held = self._prove(site, hello.get("modules", {}), environment)
+        worker = _Worker(process, site, held, threading.Lock()) if held is not None else None
+        if worker is None:
+            _close_stream(process.stdin)
+            process.wait(timeout=30)
+        with self._lock:
+            self._workers[key] = worker
+
+    def _prove(
+        self, site: Path, modules: dict[str, str | None], environment: Environment
+    ) -> dict[str, tuple[str, str, str]] | None:
+        """The distributions behind every pre-imported module from site-packages; None if one is unknown."""
+        owners = file_owners(site)
+        identities = _identities(environment)
+        held: dict[str, tuple[str, str, str]] = {}
+        resolved_site = site.resolve()
+        for module, file in modules.items():
+            if not file:
+                continue
+            path = Path(file).resolve()
+            if resolved_site not in path.parents:
+                continue  # the standard library: the interpreter is the same for every environment
+            owner = owners.get(path)
+            if owner is None or owner not in identities:
+                self.refusals.append(f"cannot tell which distribution installed {module} ({path})")
+                return None
+            held[owner] = identities[owner]
+        return held
+
+    def _run_forked(self, worker: _Worker, environment: Environment, case: Case, parameters: Parameters) -> RunResult:
+        with tempfile.TemporaryDirectory(prefix="harness-fork-") as scratch:
+            report_path = Path(scratch) / "report.json"
+            stderr_path = Path(scratch) / "stderr.txt"
+            reply = worker.call(
+                {
+                    "replay": str(case.replay_file),
+                    "parameters": dict(parameters),
+                    "site": [str(site_packages(environment))],
+                    "result": str(report_path),
+                    "stderr": str(stderr_path),
+                    "timeout": case.timeout_seconds,
+                }
+            )
+            report = read_bootstrap_report(report_path)
+            stderr_tail = stderr_path.read_text(errors="replace")[-2000:] if stderr_path.exists() else ""
+        observation = RunObservation(
+            returncode=int(reply["returncode"]),
+            timed_out=bool(reply["timed_out"]),
+            completed=report is not None,
+            error=raised_error_from(report) if report else None,
+            stderr_tail=stderr_tail,
+        )
+        return RunResult(
+            observation=observation,
+            seconds=float(reply["seconds"]),
+            python_full=str(report.get("python_full")) if report else None,
+            platform=str(report.get("platform")) if report else None,
+            mode=MODE,
+        )
+
+
+def _identities(environment: Environment) -> dict[str, tuple[str, str, str]]:
+    return {canonicalize_name(name): (name, version, url) for name, version, url in environment.locked}
+
+
+def _close_stream(stream: IO[str] | None) -> None:
+    if stream is not None:
+        stream.close()
