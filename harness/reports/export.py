@@ -1,0 +1,223 @@
+"""Reproducer export: one probe record turned into a paste-ready Markdown bug report for an upstream issue."""
+
+from __future__ import annotations
+
+import keyword
+import math
+import re
+import shlex
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from packaging.utils import canonicalize_name
+
+from harness.case import Case, Parameters
+from harness.pins import Pin
+from harness.records import ProbeRecord
+from harness.signature import ParamValue
+
+SCRIPT_NAME = "repro.py"
+_RUNS_ITSELF = re.compile(r"""^if\s+__name__\s*==\s*(['"])__main__\1\s*:""", re.MULTILINE)
+_BACKTICK_RUN = re.compile(r"`+")
+
+
+def install_command_for(
+    record: ProbeRecord, *, order: Sequence[str] = (), extra_requirements: Sequence[str] = ()
+) -> str:
+    """``pip install 'x-transformers==1.42.21' 'einops==0.8.0' ...`` for the versions the probe asked for.
+
+    ``order`` lists package names to put first (a case's ``packages``); the rest follow alphabetically.
+    Indexes a package was pinned to (PyTorch's CPU wheels) are added as ``--extra-index-url`` without any
+    credentials; the main index is left out, since it is usually PyPI or a private mirror of it that an
+    upstream maintainer could not reach anyway.
+    """
+    words = ["pip", "install"]
+    words += [_always_quoted(str(pin)) for pin in _ordered_pins(record.request.pins, order)]
+    words += [_always_quoted(requirement) for requirement in extra_requirements]
+    for url in _package_index_urls(record.sources):
+        words += ["--extra-index-url", shlex.quote(url)]
+    return " ".join(words)
+
+
+def render_bug_report(
+    case: Case,
+    record: ProbeRecord,
+    *,
+    replay_source: str,
+    install_command: str,
+    bisection: Mapping[str, Any] | None,
+) -> str:
+    """Markdown for an upstream issue: title, steps with a standalone script, the traceback, the environment."""
+    pins = _ordered_pins(record.request.pins, case.packages)
+    python = record.python_full or record.request.python
+    lines = [f"# {case.title}", ""]
+    lines += [_summary(record, pins, python), ""]
+    verdict = bisection_verdict(bisection) if bisection else None
+    if verdict:
+        package = str((bisection or {}).get("package") or "").strip()
+        label = f"Bisection ({package})" if package else "Bisection"
+        lines += [f"**{label}:** {verdict}.", ""]
+    lines += ["## Steps to reproduce", ""]
+    lines += [_fenced(f"{install_command}\npython {SCRIPT_NAME}", "sh"), ""]
+    lines += [f"`{SCRIPT_NAME}`:", ""]
+    lines += [_fenced(standalone_script(replay_source, record.request.parameters), "python"), ""]
+    lines += ["## Observed", ""]
+    lines += [_fenced(_observed(record), "text"), ""]
+    lines += ["## Environment", ""]
+    lines += _environment_table(record, python)
+    lines += [""]
+    if case.upstream:
+        lines += [f"Related: {case.upstream}", ""]
+    found = f", probed {record.started_at}" if record.started_at else ""
+    lines += [f"<sub>Found by the harness: case `{case.id}`, record `{record.key}`{found}.</sub>", ""]
+    return "\n".join(lines)
+
+
+def standalone_script(replay_source: str, parameters: Parameters) -> str:
+    """The replay script, plus a ``__main__`` call with the probe's parameters unless it already runs itself."""
+    source = replay_source.rstrip() + "\n"
+    if _RUNS_ITSELF.search(source):
+        return source
+    return f'{source}\n\nif __name__ == "__main__":\n    {replay_call(parameters)}\n'
+
+
+def replay_call(parameters: Parameters) -> str:
+    """``replay(dim=32, pattern='n -> n 1')``; names that are not identifiers go through ``**{...}``."""
+    keyword = [f"{name}={_literal(value)}" for name, value in parameters if _is_keyword_name(name)]
+    other = [f"{name!r}: {_literal(value)}" for name, value in parameters if not _is_keyword_name(name)]
+    arguments = [*keyword, *(["**{" + ", ".join(other) + "}"] if other else [])]
+    return f"replay({', '.join(arguments)})"
+
+
+def bisection_verdict(bisection: Mapping[str, Any]) -> str | None:
+    """One phrase, e.g. "introduced in 1.42.21 (1.42.20 last good); fixed in 1.43.2", or None if nothing is known.
+
+    Accepts the bisection result's JSON with any keys missing, since older results and aborted runs lack some.
+    """
+    parts = []
+    regression = _mapping(bisection.get("regression"))
+    first_bad = _text(regression.get("first_bad"))
+    last_good = _text(regression.get("last_good"))
+    candidates = _texts(regression.get("candidates"))
+    if first_bad:
+        since = f"{last_good} last good" if last_good else "bad in the earliest release tested"
+        parts.append(f"introduced in {first_bad} ({since})")
+    elif candidates:
+        after = f" (after {last_good})" if last_good else ""
+        parts.append(f"introduced in one of {', '.join(candidates)}{after}")
+
+    fix = _mapping(bisection.get("fix"))
+    first_fixed = _text(fix.get("first_fixed"))
+    last_bad = _text(fix.get("last_bad"))
+    fixed_candidates = _texts(fix.get("candidates"))
+    if first_fixed:
+        parts.append(f"fixed in {first_fixed}")
+    elif fixed_candidates:
+        parts.append(f"fixed in one of {', '.join(fixed_candidates)}")
+    elif last_bad:
+        parts.append(f"not fixed as of {last_bad}")
+    return "; ".join(parts) or None
+
+
+def fence_for(text: str) -> str:
+    """A code fence longer than any run of backticks in ``text``, so the text cannot close it early."""
+    longest = max((len(run) for run in _BACKTICK_RUN.findall(text)), default=0)
+    return "`" * max(3, longest + 1)
+
+
+def _fenced(text: str, language: str) -> str:
+    body = text.rstrip("\n")
+    fence = fence_for(body)
+    return f"{fence}{language}\n{body}\n{fence}"
+
+
+def _summary(record: ProbeRecord, pins: Sequence[Pin], python: str) -> str:
+    versions = ", ".join(f"`{pin}`" for pin in pins) or "the default versions"
+    where = f"Python {python}" + (f" on {record.platform}" if record.platform else "")
+    if record.error_type:
+        return f"The script below raises `{record.error_type}` with {versions} ({where})."
+    return f"With {versions} ({where}) the script below gives: {record.detail}"
+
+
+def _observed(record: ProbeRecord) -> str:
+    error_line = f"{record.error_type}: {record.error_message or ''}".rstrip() if record.error_type else ""
+    if record.traceback_tail:
+        tail = record.traceback_tail.rstrip("\n")
+        # A tail cut short may have lost the final line; the exception itself is what maintainers search for.
+        if error_line and record.error_type and record.error_type.rpartition(".")[2] not in tail:
+            tail = f"{tail}\n{error_line}"
+        return tail
+    if error_line:
+        return error_line
+    return record.installer_message or record.detail
+
+
+def _environment_table(record: ProbeRecord, python: str) -> list[str]:
+    requested = {pin.name for pin in record.request.pins}
+    pins = record.resolved or record.request.pins
+    rows = ["| package | version |", "| --- | --- |"]
+    for pin in sorted(pins):
+        name = f"**{pin.name}**" if pin.name in requested else str(pin.name)
+        rows.append(f"| {_cell(name)} | {_cell(str(pin.version))} |")
+    rows.append(f"| Python | {_cell(python)} |")
+    if record.platform:
+        rows.append(f"| platform | {_cell(record.platform)} |")
+    return rows
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def _ordered_pins(pins: Iterable[Pin], order: Sequence[str]) -> list[Pin]:
+    rank = {canonicalize_name(name): index for index, name in enumerate(order)}
+    return sorted(pins, key=lambda pin: (rank.get(pin.name, len(rank)), pin.name))
+
+
+def _always_quoted(word: str) -> str:
+    # shlex leaves "a==1" bare; quote it anyway so "a>=1" edits and zsh's "=" expansion stay harmless.
+    quoted = shlex.quote(word)
+    return quoted if quoted != word else f"'{word}'"
+
+
+def _package_index_urls(sources: Mapping[str, Any]) -> list[str]:
+    indexes = sources.get("package_indexes")
+    urls = [str(url) for url in indexes.values()] if isinstance(indexes, Mapping) else []
+    cleaned = [_without_credentials(url) for url in urls]
+    return list(dict.fromkeys(url for url in cleaned if url))
+
+
+def _without_credentials(url: str) -> str | None:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return None
+    host = parts.hostname + (f":{parts.port}" if parts.port else "")
+    return urlunsplit((parts.scheme, host, parts.path, parts.query, ""))
+
+
+def _literal(value: ParamValue) -> str:
+    if isinstance(value, float) and not math.isfinite(value):
+        return f'float("{value}")'
+    return repr(value)
+
+
+def _is_keyword_name(name: str) -> bool:
+    return name.isidentifier() and not keyword.iskeyword(name)
+
+
+def _mapping(value: object) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
+def _text(value: object) -> str | None:
+    if value is None:
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+def _texts(value: object) -> list[str]:
+    if not isinstance(value, list | tuple):
+        return []
+    return [text for text in (_text(item) for item in value) if text]
