@@ -5,16 +5,19 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 from harness import __version__
 from harness.environments.uv import UvEnvironmentProvider
 from harness.errors import HarnessError
 from harness.matrix import MatrixSpec
-from harness.probe import Prober, ProbeResult
-from harness.reporting import write_summaries
-from harness.repro import PlannedProbe, execute, plan, select
+from harness.probe import Prober
+from harness.reporting import write_reports
+from harness.reports.progress import progress_for
+from harness.repro import execute, plan, select
+from harness.runners.forkserver import ForkServerRunner
+from harness.runners.interface import CaseRunner
 from harness.runners.isolated import IsolatedRunner
 from harness.sources import PackageSources
 from harness.workspace import Workspace, expand_matrix, package_sources
@@ -24,35 +27,28 @@ EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
 
 
-def make_prober(workspace: Workspace, spec: MatrixSpec, sources: PackageSources, *, fresh: bool) -> Prober:
+def make_runner(mode: str) -> CaseRunner:
+    if mode == "fork":
+        return ForkServerRunner()
+    return IsolatedRunner()
+
+
+def close_runner(prober: Prober) -> None:
+    if isinstance(prober.runner, ForkServerRunner):
+        prober.runner.close()
+
+
+def make_prober(
+    workspace: Workspace, spec: MatrixSpec, sources: PackageSources, *, fresh: bool, mode: str = "isolated"
+) -> Prober:
     return Prober(
         UvEnvironmentProvider(workspace.home),
-        IsolatedRunner(),
+        make_runner(mode),
         workspace.records,
         python=spec.python,
         sources=sources,
         fresh=fresh,
     )
-
-
-def _line_progress(total: int) -> tuple[Callable[[PlannedProbe], None], Callable[[PlannedProbe, ProbeResult], None]]:
-    finished = 0
-
-    def started(item: PlannedProbe) -> None:
-        print(f"[{finished + 1}/{total}] probing {item.label}", file=sys.stderr, flush=True)
-
-    def done(item: PlannedProbe, result: ProbeResult) -> None:
-        nonlocal finished
-        finished += 1
-        record = result.record
-        how = "stored record" if result.reused else f"{record.timings.total:.1f}s"
-        print(
-            f"[{finished}/{total}] {record.outcome.value:<15} {item.label} ({how}) {record.detail}",
-            file=sys.stderr,
-            flush=True,
-        )
-
-    return started, done
 
 
 def command_repro(args: argparse.Namespace) -> int:
@@ -62,14 +58,25 @@ def command_repro(args: argparse.Namespace) -> int:
     sources = package_sources(spec)
     matrix = expand_matrix(workspace, spec, sources)
     combinations = select(matrix, args.only)
-    prober = make_prober(workspace, spec, sources, fresh=args.fresh)
+    prober = make_prober(workspace, spec, sources, fresh=args.fresh, mode=args.mode)
     planned = plan(cases, combinations, prober, forced=args.force)
-    started, done = _line_progress(len(planned))
+    progress = progress_for(sys.stderr, parallel=args.jobs)
+    progress.start(len(planned))
     try:
-        results = execute(planned, prober, jobs=args.jobs, on_start=started, on_done=done)
+        results = execute(
+            planned,
+            prober,
+            jobs=args.jobs,
+            on_start=lambda item: progress.probe_started(item.label),
+            on_done=lambda item, result: progress.probe_finished(
+                item.label, result.record.outcome, result.record.timings.total, result.reused
+            ),
+        )
     finally:
+        progress.finish()
+        close_runner(prober)
         # Written even when interrupted: every finished record is already on disk and belongs in the summary.
-        summaries = write_summaries(workspace.reports_dir, workspace.records, cases)
+        summaries = write_reports(workspace, cases)
     reused = sum(1 for r in results if r.reused)
     print(f"{len(results)} probes ({reused} from stored records); summaries in {workspace.reports_dir}/")
     for summary in summaries:
@@ -80,7 +87,7 @@ def command_repro(args: argparse.Namespace) -> int:
 def command_report(args: argparse.Namespace) -> int:
     workspace = Workspace.at(args.root)
     cases = workspace.cases(args.case)
-    for summary in write_summaries(workspace.reports_dir, workspace.records, cases):
+    for summary in write_reports(workspace, cases):
         print(f"{summary.case_id}: {len(summary.cells)} combinations -> reports/{summary.case_id}/summary.md")
     return EXIT_OK
 
@@ -105,6 +112,16 @@ def command_list(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def add_mode_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--mode",
+        choices=("isolated", "fork"),
+        default="isolated",
+        help="isolated: a fresh interpreter per probe; fork: share pre-imported torch across probes "
+        "(falls back to isolated whenever it cannot prove the shared modules identical)",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="harness", description=__doc__)
     parser.add_argument("--version", action="version", version=f"harness {__version__}")
@@ -127,6 +144,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--force", action="store_true", help="apply pins as uv overrides, outside the packages' declared requirements"
     )
     repro.add_argument("--jobs", type=int, default=1, help="probes to run at once (default 1)")
+    add_mode_option(repro)
     repro.set_defaults(handler=command_repro)
 
     report = commands.add_parser("report", help="rebuild summaries from every stored record")

@@ -2,21 +2,47 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from harness.case import Case
-from harness.store import RecordStore, write_atomically, write_json
+from harness.reports.html import render_index, write_index
+from harness.store import write_atomically, write_json
 from harness.summary import CaseSummary, summarize, summary_to_json, summary_to_markdown
+from harness.workspace import Workspace
+
+KNOWN_BAD_FILE = "known-bad.json"
 
 
-def write_summaries(reports_dir: Path, store: RecordStore, cases: Sequence[Case]) -> list[CaseSummary]:
-    """Rebuild every case's summary from all stored records, so records copied in from CI jobs merge."""
+def read_json_files(paths: Sequence[Path]) -> list[dict[str, Any]]:
+    loaded = []
+    for path in paths:
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue  # a half-copied report from another machine must not stop the others
+        if isinstance(data, dict):
+            loaded.append(data)
+    return loaded
+
+
+def write_reports(workspace: Workspace, cases: Sequence[Case]) -> list[CaseSummary]:
+    """Rebuild every summary and the HTML page from all stored records, so copied-in records merge."""
+    store = workspace.records
+    reports = workspace.reports_dir
+    records = list(store.records())
     summaries = []
     for case in cases:
-        summary = summarize(case, store.records(case.id))
-        folder = reports_dir / case.id
+        summary = summarize(case, records)
+        folder = reports / case.id
         write_json(folder / "summary.json", summary_to_json(summary))
         write_atomically(folder / "summary.md", summary_to_markdown(summary))
         summaries.append(summary)
+    bisections = read_json_files(sorted(reports.glob("bisect/*.json")))
+    known_bad = next(iter(read_json_files([reports / KNOWN_BAD_FILE])), None)
+    generated_at = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    write_index(reports / "index.html", render_index(cases, records, bisections, known_bad, generated_at=generated_at))
     return summaries
