@@ -305,12 +305,12 @@ class _Search:
         return self._result(CulpritStatus.UNTESTABLE, (), minimal=False)
 
     def _companion_note(self, chosen: Subset, companions: Subset) -> str:
-        pronoun = "it" if len(companions) == 1 else "them"
+        pronoun, own = ("it", "its") if len(companions) == 1 else ("them", "their")
         note = f"{_describe(companions)} dragged along: {_describe(chosen)} cannot be installed without {pronoun}"
         alone = self.effective.get(companions)
         if alone is None:
-            return f"{note}; {pronoun} alone not tested"
-        return f"{note}; {pronoun} alone gave {self.trials[alone].outcome.value}"
+            return f"{note}; not tested on {own} own"
+        return f"{note}; on {own} own: {self.trials[alone].outcome.value}"
 
     def _result(self, status: CulpritStatus, culprits: Iterable[PackageChange], *, minimal: bool) -> CulpritResult:
         chosen = frozenset(culprits)
