@@ -253,7 +253,7 @@ def test_read_environment_picks_the_parser(tmp_path: Path) -> None:
     assert read_environment(tmp_path / "pylock.toml", environment=LINUX_311) == pins("einops==0.8.2", "torch==2.14.1")
     assert read_environment(tmp_path / "old.txt") == pins("einops==0.8.0")
     # An explicit format wins over the name.
-    with pytest.raises(ConfigError, match="old.txt: not valid TOML"):
+    with pytest.raises(ConfigError, match=r"old\.txt: not valid TOML"):
         read_environment(tmp_path / "old.txt", EnvironmentFormat.PYLOCK)
     with pytest.raises(ConfigError, match="file not found"):
         read_environment(tmp_path / "missing.txt")
