@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -16,7 +17,8 @@ nox.options.default_venv_backend = "uv"
 nox.options.sessions = ["repro"]
 nox.options.error_on_missing_interpreters = True
 
-MATRIX = repro_matrix(ROOT)
+# HARNESS_ROOT points the sessions at another project folder (versions.toml, cases/, reports/).
+MATRIX = repro_matrix(Path(os.environ.get("HARNESS_ROOT", ROOT)))
 
 if MATRIX.error is None:
 

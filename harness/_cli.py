@@ -10,13 +10,13 @@ from pathlib import Path
 
 from harness import __version__
 from harness.environments.uv import UvEnvironmentProvider
-from harness.errors import HarnessError
+from harness.errors import ConfigError, HarnessError
 from harness.matrix import MatrixSpec
 from harness.probe import Prober
 from harness.reporting import write_reports
 from harness.reports.progress import progress_for
 from harness.repro import execute, plan, select
-from harness.runners.forkserver import ForkServerRunner
+from harness.runners.forkserver import DEFAULT_PRELOAD, ForkServerRunner
 from harness.runners.interface import CaseRunner
 from harness.runners.isolated import IsolatedRunner
 from harness.sources import PackageSources
@@ -27,9 +27,9 @@ EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
 
 
-def make_runner(mode: str) -> CaseRunner:
+def make_runner(mode: str, preload: Sequence[str] = ()) -> CaseRunner:
     if mode == "fork":
-        return ForkServerRunner()
+        return ForkServerRunner(preload or DEFAULT_PRELOAD)
     return IsolatedRunner()
 
 
@@ -39,11 +39,17 @@ def close_runner(prober: Prober) -> None:
 
 
 def make_prober(
-    workspace: Workspace, spec: MatrixSpec, sources: PackageSources, *, fresh: bool, mode: str = "isolated"
+    workspace: Workspace,
+    spec: MatrixSpec,
+    sources: PackageSources,
+    *,
+    fresh: bool,
+    mode: str = "isolated",
+    preload: Sequence[str] = (),
 ) -> Prober:
     return Prober(
         UvEnvironmentProvider(workspace.home),
-        make_runner(mode),
+        make_runner(mode, preload),
         workspace.records,
         python=spec.python,
         sources=sources,
@@ -58,8 +64,13 @@ def command_repro(args: argparse.Namespace) -> int:
     sources = package_sources(spec)
     matrix = expand_matrix(workspace, spec, sources)
     combinations = select(matrix, args.only)
-    prober = make_prober(workspace, spec, sources, fresh=args.fresh, mode=args.mode)
+    prober = make_prober(workspace, spec, sources, fresh=args.fresh, mode=args.mode, preload=args.preload)
     planned = plan(cases, combinations, prober, forced=args.force)
+    if not planned:
+        raise ConfigError(
+            f"no case concerns the packages of {spec.source_file} ({', '.join(spec.package_names)}); "
+            "check the 'packages' list of each case.toml"
+        )
     progress = progress_for(sys.stderr, parallel=args.jobs)
     progress.start(len(planned))
     try:
@@ -119,6 +130,13 @@ def add_mode_option(parser: argparse.ArgumentParser) -> None:
         default="isolated",
         help="isolated: a fresh interpreter per probe; fork: share pre-imported torch across probes "
         "(falls back to isolated whenever it cannot prove the shared modules identical)",
+    )
+    parser.add_argument(
+        "--preload",
+        action="append",
+        default=[],
+        metavar="DISTRIBUTION",
+        help=f"with --mode fork: distributions whose modules the worker imports once (default: {DEFAULT_PRELOAD[0]})",
     )
 
 

@@ -11,7 +11,6 @@ from packaging.utils import NormalizedName
 from packaging.version import Version
 
 from harness.case import Case, discover_cases
-from harness.errors import PackageIndexError
 from harness.matrix import Matrix, MatrixSpec, expand, load_matrix
 from harness.sources import PackageSources, PipSettings, combine, read_pip_settings
 from harness.store import RecordStore
@@ -80,10 +79,12 @@ def release_versions(
 
 def expand_matrix(workspace: Workspace, spec: MatrixSpec, sources: PackageSources) -> Matrix:
     """Expand versions.toml; exact versions are checked against the index when it can be reached."""
+    from harness.index.interface import IndexUnreachableError  # noqa: PLC0415
+
     releases: dict[NormalizedName, list[Version]] = {}
     try:
         releases = release_versions(workspace, sources, spec.package_names)
-    except PackageIndexError:
+    except IndexUnreachableError:
         if any(axis.needs_index for axis in spec.axes):
             raise
         # Exact versions alone can be probed without a listing; uv reports a missing one per probe.

@@ -28,6 +28,7 @@ from harness.runners.isolated import IsolatedRunner, raised_error_from, read_boo
 
 WORKER = Path(__file__).resolve().parent.parent / "_forkworker.py"
 MODE = "forkserver"
+DEFAULT_PRELOAD = ("torch",)
 
 
 def site_packages(environment: Environment) -> Path:
@@ -81,7 +82,7 @@ class _Worker:
 
 
 class ForkServerRunner(CaseRunner):
-    def __init__(self, preload: Iterable[str] = ("torch",), fallback: CaseRunner | None = None) -> None:
+    def __init__(self, preload: Iterable[str] = DEFAULT_PRELOAD, fallback: CaseRunner | None = None) -> None:
         self.preload = tuple(canonicalize_name(name) for name in preload)
         self.fallback = fallback or IsolatedRunner()
         self._workers: dict[tuple[object, ...], _Worker | None] = {}

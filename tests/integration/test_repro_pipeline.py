@@ -1,0 +1,124 @@
+"""The real repro pipeline, offline: uv builds environments from a local index of fake wheels."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from packaging.version import Version
+
+from tests.integration.conftest import FakeProject
+
+pytestmark = pytest.mark.integration
+
+EVERY_VERSION = '[packages.fakepkg]\nrange = ">=1.0"\n\n[packages.fakedep]\nversions = ["2.0"]\n'
+
+
+def records(project: FakeProject) -> list[dict[str, Any]]:
+    folder = project.root / "reports" / "records" / "fake_case"
+    return [json.loads(p.read_text()) for p in sorted(folder.glob("*.json"))]
+
+
+def outcome_by_version(project: FakeProject) -> dict[str, str]:
+    found = {}
+    for record in records(project):
+        requested = record["requested"]
+        if requested.get("fakedep") == "2.0" and not record["forced"]:
+            found[requested["fakepkg"]] = str(record["outcome"])
+    return found
+
+
+def test_every_outcome_class_is_recorded_and_summarized(fake_project: FakeProject) -> None:
+    fake_project.write_versions(EVERY_VERSION)
+    result = fake_project.harness("repro", "--jobs", "2")
+    assert result.returncode == 0, result.output
+    expected = {str(v): fake_project.package.expected_outcome(v).value for v in fake_project.package.versions}
+    assert outcome_by_version(fake_project) == expected
+    assert {"REPRODUCED", "PASSED", "DIFFERENT_ERROR", "UNRESOLVABLE", "TIMEOUT"} <= set(expected.values())
+
+    reproduced = next(r for r in records(fake_project) if r["outcome"] == "REPRODUCED")
+    assert reproduced["resolved"] == {"fakedep": "2.0", "fakepkg": reproduced["requested"]["fakepkg"]}
+    assert reproduced["error"]["type"] == "fakepkg.FakeError"
+    assert "FakeError" in reproduced["error"]["traceback_tail"]
+    assert reproduced["python_full"] and reproduced["platform"]
+    assert set(reproduced["timings"]) == {"resolve", "install", "run"}
+    unresolvable = next(r for r in records(fake_project) if r["outcome"] == "UNRESOLVABLE")
+    assert "fakedep>=9" in str(unresolvable["installer_message"])
+
+    summary = json.loads((fake_project.root / "reports" / "fake_case" / "summary.json").read_text())
+    assert summary["counts"]["REPRODUCED"] == 3
+    markdown = (fake_project.root / "reports" / "fake_case" / "summary.md").read_text()
+    assert "| 1.5 | **REPRODUCED** |" in markdown
+    assert "TIMEOUT [" in markdown  # every unusable cell is explained in a numbered note
+    assert (fake_project.root / "reports" / "index.html").is_file()
+
+    again = fake_project.harness("repro")
+    assert again.returncode == 0
+    assert "(10 from stored records)" in again.stdout
+
+
+def test_unresolvable_combination_and_forcing_it(fake_project: FakeProject) -> None:
+    fake_project.write_versions('[packages.fakepkg]\nversions = ["1.5"]\n[packages.fakedep]\nversions = ["1.0"]\n')
+    assert fake_project.harness("repro").returncode == 0
+    forced = fake_project.harness("repro", "--force")
+    assert forced.returncode == 0, forced.output
+    by_forced = {
+        bool(r["forced"]): r["outcome"]
+        for r in records(fake_project)
+        if r["requested"] == {"fakepkg": "1.5", "fakedep": "1.0"}
+    }
+    assert by_forced == {False: "UNRESOLVABLE", True: "REPRODUCED"}
+
+
+@pytest.mark.parametrize(
+    ("versions_toml", "message"),
+    [
+        ('[packages.fakepkg]\nversions = ["1.42"]\n', "fakepkg 1.42 is not a release on the index; nearest: "),
+        ("[packages.fakepkg]\nversions = 1.4\n", "field 'packages.fakepkg.versions': expected a list"),
+        ("[packages.fakepkg\n", "not valid TOML"),
+        ('[packages.nopkg]\nversions = ["1.0"]\n', "nopkg is not a package"),
+    ],
+)
+def test_bad_versions_toml_is_one_line_exit_2(fake_project: FakeProject, versions_toml: str, message: str) -> None:
+    fake_project.write_versions(versions_toml)
+    result = fake_project.harness("repro")
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert result.stderr.count("\n") == 1, result.stderr  # one line, no traceback
+
+
+def test_nox_lists_one_session_per_combination_and_runs_one_by_name(fake_project: FakeProject) -> None:
+    fake_project.write_versions(
+        '[packages.fakepkg]\nversions = ["1.3", "1.4"]\n[packages.fakedep]\nversions = ["2.0"]\n'
+    )
+    listing = fake_project.nox("-l", "--json")
+    assert listing.returncode == 0, listing.output
+    names = [s["session"] for s in json.loads(listing.stdout) if s["name"] == "repro"]
+    assert names == ["repro(fakepkg==1.3,fakedep==2.0)", "repro(fakepkg==1.4,fakedep==2.0)"]
+    run = fake_project.nox("-s", names[1], "--", "--fresh")
+    assert run.returncode == 0, run.output
+    assert "REPRODUCED" in run.output
+
+    fake_project.write_versions("[packages.fakepkg]\nversions = 1\n")
+    broken = fake_project.nox("-s", "repro")
+    assert broken.returncode != 0
+    assert "field 'packages.fakepkg.versions'" in broken.output
+    assert "Traceback" not in broken.output
+
+
+def test_fork_mode_gives_the_outcomes_of_isolated_mode(tmp_path: Path) -> None:
+    from tests.integration.conftest import make_project  # noqa: PLC0415
+
+    project = make_project(tmp_path, hang=(), unresolvable=(), crash=("1.9",))
+    project.write_versions(EVERY_VERSION)
+    isolated = project.harness("repro", "--mode", "isolated")
+    assert isolated.returncode == 0, isolated.output
+    expected = outcome_by_version(project)
+    forked = project.harness("repro", "--mode", "fork", "--preload", "fakedep", "--fresh")
+    assert forked.returncode == 0, forked.output
+    assert outcome_by_version(project) == expected
+    modes = {str(r["mode"]) for r in records(project)}
+    assert modes == {"forkserver", "isolated"}  # the first probe teaches the imports; the rest fork
+    assert expected[str(Version("1.9"))] == "CRASHED"
