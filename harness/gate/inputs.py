@@ -3,7 +3,10 @@
 The gate asks "does any recorded case reproduce with *these* versions?", so every source must name one exact
 version per package. A watched package that is not pinned exactly is an error (the gate cannot guess what an
 upgrade would install); packages nobody watches are ignored whatever their form. ``watched=None`` means every
-package is watched.
+package is watched. A wheel (path or URL) is pinned by its file name; a URL or VCS source named with ``#egg=``
+counts as unpinned; one that names no package is an error, since it might be a watched one; a local directory
+(``.``, ``-e ./lib``) is the project under development, not a candidate, and is skipped. Constraint files
+(``-c``) pin packages that something installs but add none of their own.
 
 Pure parsers take text and a ``source`` label used in error messages; the ``read_*`` functions at the bottom are
 the only ones that touch the filesystem or the running interpreter.
@@ -114,6 +117,8 @@ _EGG = re.compile(r"#(?:.*&)?egg=([A-Za-z0-9][A-Za-z0-9._-]*)")
 _NAMED_URL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*\s*(\[[^\]]*\])?\s*@")
 _INCLUDE_OPTIONS = {"-r": False, "--requirement": False, "-c": True, "--constraint": True}
 _EDITABLE_OPTIONS = ("-e", "--editable")
+_VCS = re.compile(r"^(git|hg|svn|bzr)\+")
+_ARCHIVES = (".zip", ".tar.gz", ".tgz", ".tar.bz2", ".tar.xz", ".tar")
 
 
 def parse_requirements(text: str, source: str, *, constraint: bool = False) -> tuple[RequirementsLine, ...]:
@@ -124,7 +129,7 @@ def parse_requirements(text: str, source: str, *, constraint: bool = False) -> t
         if line.startswith("-"):
             lines.extend(_option_line(line, location, constraint))
         else:
-            lines.append(_requirement_line(line, location, constraint))
+            lines.extend(_requirement_line(line, location, constraint))
     return tuple(lines)
 
 
@@ -164,17 +169,11 @@ def _option_line(line: str, location: Location, constraint: bool) -> list[Requir
             raise ConfigError(f"{location}: {option} needs a file name")
         return [IncludeEntry(location, value, constraint or _INCLUDE_OPTIONS[option])]
     if option in _EDITABLE_OPTIONS:
-        # An editable checkout is the local project, not a released candidate; only a named one (#egg=) can
-        # be a watched package, and it then has no exact version.
-        egg = _EGG.search(value)
-        if egg is None:
-            return []
-        name = canonicalize_name(egg.group(1))
-        return [RequirementEntry(location, line, name, SpecifierSet(), None, None, constraint)]
+        return [*_unversioned_source(value, line, location, constraint)]
     return []  # index, find-links, --pre, --hash-only lines...: they do not change which versions are named
 
 
-def _requirement_line(line: str, location: Location, constraint: bool) -> RequirementEntry:
+def _requirement_line(line: str, location: Location, constraint: bool) -> list[RequirementEntry]:
     # Per-requirement options (--hash, --config-settings) start at the first token that begins with "-".
     tokens = line.split()
     end = next((i for i, token in enumerate(tokens) if token.startswith("-")), len(tokens))
@@ -184,30 +183,39 @@ def _requirement_line(line: str, location: Location, constraint: bool) -> Requir
     head = text.partition(";")[0].strip()
     if _looks_like_file(head):
         return _file_line(text, location, constraint)
-    return requirement_entry(text, location, constraint=constraint)
+    return [requirement_entry(text, location, constraint=constraint)]
 
 
 def _looks_like_file(head: str) -> bool:
     if _NAMED_URL.match(head):
         return False  # PEP 508 "name @ url": the name is given
-    return "/" in head or "\\" in head or head.startswith(".") or head.endswith((".whl", ".zip", ".tar.gz"))
+    return "/" in head or "\\" in head or head.startswith(".") or head.endswith((".whl", *_ARCHIVES))
 
 
-def _file_line(text: str, location: Location, constraint: bool) -> RequirementEntry:
-    """A wheel, archive, directory or VCS URL given without ``name @``: name and version come from the file."""
+def _file_line(text: str, location: Location, constraint: bool) -> list[RequirementEntry]:
+    """A wheel, archive, directory or VCS URL given without ``name @``."""
     target, _, marker_text = text.partition(";")
     marker = _parse_marker(marker_text.strip(), location) if marker_text.strip() else None
     wheel = _wheel_pin(target.strip())
     if wheel is not None:
         specifier = SpecifierSet(f"=={wheel.version}")
-        return RequirementEntry(location, text, wheel.name, specifier, wheel.version, marker, constraint)
+        return [RequirementEntry(location, text, wheel.name, specifier, wheel.version, marker, constraint)]
+    return [replace(entry, marker=marker) for entry in _unversioned_source(target.strip(), text, location, constraint)]
+
+
+def _unversioned_source(target: str, text: str, location: Location, constraint: bool) -> list[RequirementEntry]:
+    """A source without a version: named by ``#egg=`` it is an unpinned entry; a local directory is skipped."""
     egg = _EGG.search(target)
-    if egg is None:
-        raise ConfigError(
-            f"{location}: cannot tell which package {target.strip()!r} installs; write it as NAME @ URL "
-            "or pin NAME==VERSION"
-        )
-    return RequirementEntry(location, text, canonicalize_name(egg.group(1)), SpecifierSet(), None, marker, constraint)
+    if egg is not None:
+        return [
+            RequirementEntry(location, text, canonicalize_name(egg.group(1)), SpecifierSet(), None, None, constraint)
+        ]
+    if "://" not in target and not _VCS.match(target) and not target.endswith(_ARCHIVES):
+        return []  # a local directory: the project under development, not a released candidate
+    raise ConfigError(
+        f"{location}: cannot tell which package {target!r} installs; write NAME @ URL, add #egg=NAME "
+        "or pin NAME==VERSION"
+    )
 
 
 def _wheel_pin(target: str) -> Pin | None:
