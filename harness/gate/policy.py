@@ -1,0 +1,382 @@
+"""The gate's policy: known-bad ranges, live probe results and acknowledgements folded into one verdict.
+
+Exit codes (``EXIT_CODES``), most severe first when several apply:
+
+    =========  ====  ==========================================================================================
+    verdict    exit  when
+    =========  ====  ==========================================================================================
+    USAGE      2     bad command line or configuration; raised as ConfigError before anything is probed, and
+                     listed here so that every exit code of the gate is in one table
+    FAILED     1     a case REPRODUCED with the candidate versions, or a candidate pin lies in a known-bad range,
+                     and no valid acknowledgement covers it; with ``strict`` also everything UNDECIDED
+    UNDECIDED  3     some case gave no answer: its environment could not be resolved or installed (index down,
+                     no wheel), it timed out or crashed, or it failed with a different error (below)
+    CLEAR      0     every probe passed and no candidate pin is in a known-bad range (acknowledged items and
+                     an empty check included)
+    =========  ====  ==========================================================================================
+
+How a live outcome counts:
+
+- REPRODUCED -> FAILED; PASSED -> CLEAR.
+- UNRESOLVABLE, INSTALL_FAILED, TIMEOUT, CRASHED -> UNDECIDED: nothing was learnt about the recorded failure.
+- DIFFERENT_ERROR -> UNDECIDED. The recorded failure did not occur, but the case did not run through either, so
+  the upgrade is neither shown to bring the failure back nor shown to be safe: a release that breaks earlier
+  masks the recorded failure. ``different_error_fails=True`` makes it FAILED for teams that want any breakage
+  of a recorded case to block an upgrade.
+
+A valid acknowledgement turns a FAILED or UNDECIDED item into a reported, non-blocking one; an expired one no
+longer applies and the decision says it expired.
+"""
+
+from __future__ import annotations
+
+import datetime
+import enum
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.utils import NormalizedName, canonicalize_name
+from packaging.version import InvalidVersion, Version
+
+from harness.errors import ConfigError
+from harness.gate.acknowledgements import Acknowledgement
+from harness.outcome import Outcome
+from harness.pins import Pin
+from harness.tomlfields import Fields
+
+KNOWN_BAD_SCHEMA = 1
+
+
+class GateVerdict(enum.Enum):
+    CLEAR = "CLEAR"
+    FAILED = "FAILED"
+    USAGE = "USAGE"
+    UNDECIDED = "UNDECIDED"
+
+    @property
+    def exit_code(self) -> int:
+        return EXIT_CODES[self]
+
+    @property
+    def severity(self) -> int:
+        return _SEVERITY[self]
+
+
+EXIT_CODES: Mapping[GateVerdict, int] = {
+    GateVerdict.CLEAR: 0,
+    GateVerdict.FAILED: 1,
+    GateVerdict.USAGE: 2,
+    GateVerdict.UNDECIDED: 3,
+}
+_SEVERITY = {GateVerdict.CLEAR: 0, GateVerdict.UNDECIDED: 1, GateVerdict.FAILED: 2, GateVerdict.USAGE: 3}
+
+_OUTCOME_VERDICTS: Mapping[Outcome, GateVerdict] = {
+    Outcome.REPRODUCED: GateVerdict.FAILED,
+    Outcome.PASSED: GateVerdict.CLEAR,
+    Outcome.DIFFERENT_ERROR: GateVerdict.UNDECIDED,
+    Outcome.UNRESOLVABLE: GateVerdict.UNDECIDED,
+    Outcome.INSTALL_FAILED: GateVerdict.UNDECIDED,
+    Outcome.TIMEOUT: GateVerdict.UNDECIDED,
+    Outcome.CRASHED: GateVerdict.UNDECIDED,
+}
+
+
+def outcome_verdict(outcome: Outcome, *, strict: bool = False, different_error_fails: bool = False) -> GateVerdict:
+    """What one live outcome means for the gate (see the module docstring)."""
+    verdict = _OUTCOME_VERDICTS[outcome]
+    if outcome is Outcome.DIFFERENT_ERROR and different_error_fails:
+        verdict = GateVerdict.FAILED
+    if strict and verdict is GateVerdict.UNDECIDED:
+        verdict = GateVerdict.FAILED
+    return verdict
+
+
+# --- known-bad ranges (the static check) --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class KnownBadRange:
+    """Versions of one package with which a case is known to reproduce, as a bisection found them."""
+
+    case_id: str
+    package: NormalizedName
+    specifier: SpecifierSet
+    first_bad: str | None
+    first_fixed: str | None
+    found_at: str | None = None
+    """When the range was established (ISO date or timestamp), for the record only."""
+
+    @classmethod
+    def between(
+        cls, case_id: str, package: str, first_bad: str | None, first_fixed: str | None, found_at: str | None = None
+    ) -> KnownBadRange:
+        """The range ``>=first_bad,<first_fixed`` (either end may be open) that a bisection reports."""
+        parts = [f">={first_bad}" if first_bad else "", f"<{first_fixed}" if first_fixed else ""]
+        text = ",".join(part for part in parts if part)
+        if not text:
+            raise ConfigError(f"known-bad range of {case_id}/{package}: needs first_bad or first_fixed")
+        return cls(case_id, canonicalize_name(package), SpecifierSet(text), first_bad, first_fixed, found_at)
+
+    def contains(self, pin: Pin) -> bool:
+        return pin.name == self.package and self.specifier.contains(pin.version, prereleases=True)
+
+    @property
+    def label(self) -> str:
+        return f"{self.package}{self.specifier}"
+
+
+def parse_known_bad_ranges(data: Mapping[str, Any], source: str = "known-bad ranges") -> tuple[KnownBadRange, ...]:
+    """Parse ``{"schema": 1, "ranges": [...]}``; unknown keys in a range are ignored for forward compatibility."""
+    fields = Fields(data, source)
+    schema = data.get("schema")
+    if schema != KNOWN_BAD_SCHEMA:
+        raise ConfigError(f"{source}: unsupported known-bad ranges schema {schema!r}; expected {KNOWN_BAD_SCHEMA}")
+    items = fields.get("ranges", list) or []
+    if not all(isinstance(item, dict) for item in items):
+        raise fields.error("ranges", "a list of objects")
+    return tuple(_parse_range(Fields(item, source, f"ranges[{index}].")) for index, item in enumerate(items))
+
+
+def _parse_range(fields: Fields) -> KnownBadRange:
+    case_id = fields.require("case_id", str)
+    package = fields.require("package", str)
+    text = fields.require("specifier", str)
+    if not case_id.strip() or not package.strip():
+        raise fields.error("case_id" if not case_id.strip() else "package", "a non-empty string")
+    try:
+        specifier = SpecifierSet(text)
+    except InvalidSpecifier:
+        raise fields.error("specifier", f'a version specifier such as ">=1.42.21,<1.43.2"; got {text!r}') from None
+    if not str(specifier):
+        raise fields.error("specifier", "a non-empty specifier (an empty one would mark every version bad)")
+    first_bad = _optional_string(fields, "first_bad")
+    first_fixed = _optional_string(fields, "first_fixed")
+    for key, version, inside in (("first_bad", first_bad, True), ("first_fixed", first_fixed, False)):
+        if version is None:
+            continue
+        try:
+            parsed = Version(version)
+        except InvalidVersion:
+            raise fields.error(key, f"a version (PEP 440); got {version!r}") from None
+        if specifier.contains(parsed, prereleases=True) != inside:
+            where = "inside" if inside else "outside"
+            raise fields.error(key, f"a version {where} the specifier {specifier}; got {version}")
+    found_at = _optional_string(fields, "found_at")
+    return KnownBadRange(case_id, canonicalize_name(package), specifier, first_bad, first_fixed, found_at)
+
+
+def _optional_string(fields: Fields, key: str) -> str | None:
+    # The JSON form writes null for an open end; TOML-minded Fields would call that a type error.
+    return None if fields.data.get(key) is None else fields.get(key, str)
+
+
+def known_bad_ranges_to_json(ranges: Iterable[KnownBadRange]) -> dict[str, Any]:
+    """Inverse of ``parse_known_bad_ranges``."""
+    return {
+        "schema": KNOWN_BAD_SCHEMA,
+        "ranges": [
+            {
+                "case_id": item.case_id,
+                "package": item.package,
+                "specifier": str(item.specifier),
+                "first_bad": item.first_bad,
+                "first_fixed": item.first_fixed,
+                "found_at": item.found_at,
+            }
+            for item in ranges
+        ],
+    }
+
+
+@dataclass(frozen=True)
+class StaticFinding:
+    """A candidate pin inside a known-bad range: the case would reproduce without running it."""
+
+    pin: Pin
+    known_bad: KnownBadRange
+
+    @property
+    def case_id(self) -> str:
+        return self.known_bad.case_id
+
+    @property
+    def reason(self) -> str:
+        ends = []
+        if self.known_bad.first_bad:
+            ends.append(f"first bad {self.known_bad.first_bad}")
+        if self.known_bad.first_fixed:
+            ends.append(f"first fixed {self.known_bad.first_fixed}")
+        suffix = f" ({', '.join(ends)})" if ends else ""
+        return f"{self.pin} is in the known-bad range {self.known_bad.label} of case {self.case_id}{suffix}"
+
+
+def static_findings(candidates: Sequence[Pin], ranges: Sequence[KnownBadRange]) -> tuple[StaticFinding, ...]:
+    """Every (pin, range) pair where a candidate pin falls in a known-bad range, ordered by case then pin."""
+    found = [StaticFinding(pin, known) for known in ranges for pin in candidates if known.contains(pin)]
+    return tuple(sorted(found, key=lambda f: (f.case_id, f.pin, str(f.known_bad.specifier))))
+
+
+# --- live results and the decision --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LiveResult:
+    """One case probed in one candidate environment."""
+
+    case_id: str
+    case_title: str
+    environment: tuple[Pin, ...]
+    outcome: Outcome
+    detail: str
+    error_type: str | None = None
+    error_message: str | None = None
+    record_key: str | None = None
+
+
+Subject = LiveResult | StaticFinding
+
+
+@dataclass(frozen=True)
+class Judgement:
+    """What one live result or static finding means for the gate."""
+
+    subject: Subject
+    verdict: GateVerdict
+    """The item's verdict after ``strict``, before any acknowledgement."""
+    reason: str
+    """One line."""
+    acknowledgement: Acknowledgement | None = None
+
+    @property
+    def case_id(self) -> str:
+        return self.subject.case_id
+
+    @property
+    def environment(self) -> tuple[Pin, ...]:
+        if isinstance(self.subject, LiveResult):
+            return self.subject.environment
+        return (self.subject.pin,)
+
+    @property
+    def blocking(self) -> bool:
+        return self.verdict is not GateVerdict.CLEAR and self.acknowledgement is None
+
+    @property
+    def acknowledged(self) -> bool:
+        return self.acknowledgement is not None
+
+
+@dataclass(frozen=True)
+class GateDecision:
+    verdict: GateVerdict
+    reasons: tuple[str, ...]
+    """One-line human reasons: blocking items first, then expired and applied acknowledgements, or a summary."""
+    judgements: tuple[Judgement, ...] = ()
+    expired: tuple[Acknowledgement, ...] = ()
+    """Acknowledgements that would have covered a blocking item had they not expired."""
+    strict: bool = False
+
+    @property
+    def exit_code(self) -> int:
+        return self.verdict.exit_code
+
+    @property
+    def acknowledged(self) -> tuple[Judgement, ...]:
+        return tuple(j for j in self.judgements if j.acknowledged)
+
+    @property
+    def blocking(self) -> tuple[Judgement, ...]:
+        return tuple(j for j in self.judgements if j.blocking)
+
+
+def decide(
+    static: Sequence[StaticFinding],
+    live: Sequence[LiveResult],
+    acknowledgements: Sequence[Acknowledgement],
+    today: datetime.date,
+    strict: bool = False,
+    *,
+    different_error_fails: bool = False,
+) -> GateDecision:
+    """Judge every item, apply acknowledgements valid ``today``, and take the most severe remaining verdict."""
+    raw = [_judge_static(finding) for finding in static]
+    raw += [_judge_live(result, strict=strict, different_error_fails=different_error_fails) for result in live]
+    judgements: list[Judgement] = []
+    expired: list[Acknowledgement] = []
+    for judgement in raw:
+        if judgement.verdict is GateVerdict.CLEAR:
+            judgements.append(judgement)
+            continue
+        covering = [a for a in acknowledgements if a.covers(judgement.case_id, judgement.environment)]
+        active = sorted((a for a in covering if a.is_active(today)), key=lambda a: a.until)
+        if active:
+            judgements.append(Judgement(judgement.subject, judgement.verdict, judgement.reason, active[-1]))
+            continue
+        judgements.append(judgement)
+        expired += [a for a in covering if a not in expired]
+    verdict = max((j.verdict for j in judgements if j.blocking), key=lambda v: v.severity, default=GateVerdict.CLEAR)
+    ordered = sorted(judgements, key=_display_order)
+    return GateDecision(verdict, _reasons(ordered, expired, verdict), tuple(ordered), tuple(expired), strict)
+
+
+def usage_decision(message: str) -> GateDecision:
+    """The decision to report when the gate could not start (a ConfigError): exit code 2."""
+    return GateDecision(GateVerdict.USAGE, (one_line(message),))
+
+
+def _judge_static(finding: StaticFinding) -> Judgement:
+    return Judgement(finding, GateVerdict.FAILED, finding.reason)
+
+
+def _judge_live(result: LiveResult, *, strict: bool, different_error_fails: bool) -> Judgement:
+    verdict = outcome_verdict(result.outcome, strict=strict, different_error_fails=different_error_fails)
+    environment = environment_label(result.environment)
+    detail = one_line(result.detail)
+    if result.outcome is Outcome.REPRODUCED:
+        reason = f"{result.case_id} reproduced with {environment}: {detail}"
+    elif result.outcome is Outcome.PASSED:
+        reason = f"{result.case_id} passed with {environment}"
+    elif result.outcome is Outcome.DIFFERENT_ERROR:
+        reason = f"{result.case_id} failed with a different error with {environment}: {detail}"
+    else:
+        reason = f"{result.case_id} gave no answer with {environment} ({result.outcome.value}): {detail}"
+    if strict and _OUTCOME_VERDICTS[result.outcome] is GateVerdict.UNDECIDED:
+        reason += " [strict: undecided counts as failed]"
+    return Judgement(result, verdict, reason)
+
+
+def _display_order(judgement: Judgement) -> tuple[int, int, str, tuple[Pin, ...]]:
+    return (-judgement.verdict.severity, judgement.acknowledged, judgement.case_id, judgement.environment)
+
+
+def _reasons(
+    judgements: Sequence[Judgement], expired: Sequence[Acknowledgement], verdict: GateVerdict
+) -> tuple[str, ...]:
+    reasons = [j.reason for j in judgements if j.blocking]
+    reasons += [
+        f"acknowledgement of {a.scope} expired on {a.until.isoformat()} ({one_line(a.reason)}); it no longer applies"
+        for a in expired
+    ]
+    reasons += [
+        f"{j.reason} -- {one_line(j.acknowledgement.note)}" for j in judgements if j.acknowledgement is not None
+    ]
+    if verdict is GateVerdict.CLEAR:
+        if not judgements:
+            reasons.append("nothing to check: no probe results and no candidate pin in a known-bad range")
+        else:
+            passed = sum(1 for j in judgements if j.verdict is GateVerdict.CLEAR)
+            accepted = sum(1 for j in judgements if j.acknowledged)
+            reasons.append(f"{passed} probe(s) passed, {accepted} item(s) acknowledged; nothing blocks the upgrade")
+    return tuple(reasons)
+
+
+def environment_label(pins: Sequence[Pin]) -> str:
+    return ", ".join(str(pin) for pin in pins) or "(no pins)"
+
+
+def one_line(text: str, limit: int = 300) -> str:
+    """Fold any text (exception messages, installer output) into one bounded line."""
+    folded = " ".join(text.split())
+    return folded if len(folded) <= limit else folded[: limit - 3] + "..."
