@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -11,9 +12,21 @@ from pathlib import Path
 from harness import __version__
 from harness.environments.uv import UvEnvironmentProvider
 from harness.errors import ConfigError, HarnessError
+from harness.gate.policy import decide, static_findings, usage_decision
+from harness.gate.run import (
+    CandidateSources,
+    GateOutputs,
+    load_accepted,
+    load_known_bad,
+    probe_live,
+    read_candidate_pins,
+    relevant_cases,
+    today,
+    write_outputs,
+)
 from harness.matrix import MatrixSpec
 from harness.probe import Prober
-from harness.reporting import write_reports
+from harness.reporting import KNOWN_BAD_FILE, write_reports
 from harness.reports.progress import progress_for
 from harness.repro import execute, plan, select
 from harness.runners.forkserver import DEFAULT_PRELOAD, ForkServerRunner
@@ -123,6 +136,36 @@ def command_list(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def command_gate(args: argparse.Namespace) -> int:
+    workspace = Workspace.at(args.root)
+    outputs = GateOutputs(args.junit, args.markdown, args.github or os.environ.get("GITHUB_ACTIONS") == "true")
+    try:
+        cases = workspace.cases(args.case)
+        watched = {name for case in cases for name in case.packages}
+        candidates = read_candidate_pins(
+            CandidateSources(tuple(args.candidate), tuple(args.file), args.current_environment, tuple(args.extra)),
+            watched,
+        )
+        ranges = load_known_bad(args.known_bad or workspace.reports_dir / KNOWN_BAD_FILE)
+        accepted = load_accepted(args.accept, workspace.root / "gate.toml")
+    except ConfigError as exc:
+        # Still write the JUnit/Markdown files, so a CI step that uploads them shows why the gate refused.
+        print(write_outputs(usage_decision(str(exc)), outputs), file=sys.stderr)
+        raise
+    static = static_findings(candidates, ranges)
+    live = []
+    if not args.static_only:
+        spec = workspace.matrix_spec(args.versions)
+        prober = make_prober(workspace, spec, package_sources(spec), fresh=args.fresh, mode=args.mode)
+        try:
+            live = probe_live(relevant_cases(cases, candidates), candidates, prober)
+        finally:
+            close_runner(prober)
+    decision = decide(static, live, accepted, today(), args.strict, different_error_fails=args.different_error_fails)
+    print(write_outputs(decision, outputs))
+    return decision.exit_code
+
+
 def add_mode_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--mode",
@@ -168,6 +211,39 @@ def build_parser() -> argparse.ArgumentParser:
     report = commands.add_parser("report", help="rebuild summaries from every stored record")
     report.add_argument("--case", action="append", default=[])
     report.set_defaults(handler=command_report)
+
+    gate = commands.add_parser(
+        "gate",
+        help="does any recorded case reproduce with these candidate versions? exit 0 clear, 1 failed, "
+        "2 bad usage, 3 undecided",
+    )
+    gate.add_argument("--candidate", action="append", default=[], metavar="NAME==VERSION")
+    gate.add_argument(
+        "--file",
+        "--requirements",
+        action="append",
+        default=[],
+        type=Path,
+        metavar="PATH",
+        help="requirements file, pyproject.toml, uv.lock or pylock.toml with the candidate versions (repeatable)",
+    )
+    gate.add_argument("--extra", action="append", default=[], help="pyproject optional-dependency group to include")
+    gate.add_argument("--current-environment", action="store_true", help="take candidates from this interpreter")
+    gate.add_argument("--case", action="append", default=[], help="only these cases (default: all that apply)")
+    gate.add_argument("--known-bad", type=Path, default=None, help="known-bad ranges (default reports/known-bad.json)")
+    gate.add_argument("--accept", type=Path, default=None, help="acknowledged regressions (default gate.toml)")
+    gate.add_argument("--static-only", action="store_true", help="only compare with known-bad ranges; build nothing")
+    gate.add_argument("--strict", action="store_true", help="an undecided gate (exit 3) fails (exit 1)")
+    gate.add_argument(
+        "--different-error-fails", action="store_true", help="a case failing with another error blocks the upgrade too"
+    )
+    gate.add_argument("--junit", type=Path, default=None, help="write JUnit XML here")
+    gate.add_argument("--markdown", type=Path, default=None, help="write a Markdown summary here")
+    gate.add_argument("--github", action="store_true", help="print GitHub Actions annotations (automatic in Actions)")
+    gate.add_argument("--versions", type=Path, default=None)
+    gate.add_argument("--fresh", action="store_true")
+    add_mode_option(gate)
+    gate.set_defaults(handler=command_gate)
 
     listing = commands.add_parser("list", help="list the combinations of versions.toml")
     listing.add_argument("--versions", type=Path, default=None)

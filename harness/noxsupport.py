@@ -32,9 +32,16 @@ class _Session(Protocol):
     def error(self, *args: object) -> None: ...
 
 
-def run_harness(session: _Session, argv: Sequence[str]) -> None:
+def run_harness(session: _Session, argv: Sequence[str], *, keep_exit_status: bool = False) -> None:
+    """Run a harness command in the nox process; a failure fails the session.
+
+    With ``keep_exit_status`` nox itself exits with the command's status, so ``nox -s gate`` keeps the gate's
+    documented codes (1 failed, 2 bad usage, 3 undecided) instead of nox's single 1 for any failure.
+    """
     from harness._cli import main  # noqa: PLC0415 - keeps `nox -l` from importing every command
 
     status = main(list(argv))
+    if status != 0 and keep_exit_status:
+        raise SystemExit(status)
     if status != 0:
         session.error(f"harness {argv[0]} exited with status {status}")
