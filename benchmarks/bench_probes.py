@@ -1,0 +1,167 @@
+"""Side-by-side timings of probing the recorded case: plain nox set-ups against the harness's modes.
+
+Run from the repository root:  python benchmarks/bench_probes.py [--repeat 3] [--skip-pip]
+
+Everything is measured in this one run, on this machine, with warm caches (each set-up is run once before
+it is timed), and printed as medians and ratios: the bare case in a ready environment is the floor that an
+isolated probe cannot beat; the fork mode is allowed below it because it shares the heavy imports.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import statistics
+import sys
+import tempfile
+import textwrap
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from harness import process  # noqa: E402
+from harness.case import load_case  # noqa: E402
+from harness.environments.interface import Environment, EnvironmentRequest  # noqa: E402
+from harness.environments.uv import UvEnvironmentProvider  # noqa: E402
+from harness.matrix import Combination  # noqa: E402
+from harness.pins import Pin  # noqa: E402
+from harness.probe import Prober  # noqa: E402
+from harness.repro import execute, plan  # noqa: E402
+from harness.runners.forkserver import ForkServerRunner  # noqa: E402
+from harness.runners.interface import CaseRunner  # noqa: E402
+from harness.runners.isolated import IsolatedRunner  # noqa: E402
+from harness.sources import combine, read_pip_settings  # noqa: E402
+from harness.store import RecordStore  # noqa: E402
+
+CASE = load_case(ROOT / "cases" / "rotary_xpos_batch1_seq32")
+MATRIX = [
+    Combination((Pin.of("x-transformers", xt), Pin.of("einops", ein), Pin.of("torch", "2.13.0")))
+    for xt in ("1.42.20", "1.42.21", "1.43.1", "1.43.2")
+    for ein in ("0.8.0", "0.8.2")
+]
+ONE = MATRIX[2]
+
+PLAIN_NOXFILE = """
+import nox
+
+@nox.session(python="3.11", venv_backend={backend!r}, reuse_venv=False)
+@nox.parametrize("pins", {pins!r})
+def plain(session, pins):
+    session.install(*pins.split())
+    session.run("python", {replay!r}, success_codes=[0, 1])
+"""
+
+
+@dataclass(frozen=True)
+class Row:
+    name: str
+    seconds: list[float]
+    note: str = ""
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.seconds)
+
+
+def timed(action: Callable[[], object], repeat: int) -> list[float]:
+    action()  # warm-up: caches, locks and environments are built here, not in the timed runs
+    samples = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        action()
+        samples.append(time.perf_counter() - started)
+    return samples
+
+
+def bare_case(python: Path) -> None:
+    process.run([python, CASE.replay_file], timeout=600)
+
+
+def plain_nox(backend: str, combos: list[Combination], workdir: Path) -> Callable[[], None]:
+    noxfile = workdir / f"noxfile_{backend}.py"
+    pins = [" ".join(str(p) for p in c.pins) for c in combos]
+    noxfile.write_text(textwrap.dedent(PLAIN_NOXFILE.format(backend=backend, pins=pins, replay=str(CASE.replay_file))))
+
+    def run() -> None:
+        result = process.run([sys.executable, "-m", "nox", "-f", noxfile, "--envdir", workdir / f".nox-{backend}"])
+        if not result.ok:
+            raise SystemExit(f"plain nox ({backend}) failed:\n{result.output[-2000:]}")
+
+    return run
+
+
+def harness_probes(runner: CaseRunner, combos: list[Combination], home: Path, jobs: int) -> Callable[[], None]:
+    """Probe the combinations with no stored records (a fresh store each time), caches and runner kept warm."""
+    sources = combine(read_pip_settings())
+
+    def run() -> None:
+        with tempfile.TemporaryDirectory() as records:
+            store = RecordStore(Path(records))
+            prober = Prober(UvEnvironmentProvider(home), runner, store, python="3.11", sources=sources)
+            execute(plan([CASE], combos, prober), prober, jobs=jobs)
+
+    return run
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--skip-pip", action="store_true", help="leave out the slow virtualenv/pip set-up")
+    args = parser.parse_args()
+    home = ROOT / ".harness"
+    workdir = Path(tempfile.mkdtemp(prefix="harness-bench-"))
+    rows: list[Row] = []
+    try:
+        provider = UvEnvironmentProvider(home)
+        sources = combine(read_pip_settings())
+        env = provider.prepare(EnvironmentRequest(ONE.pins, "3.11", sources))
+        if not isinstance(env, Environment):
+            raise SystemExit(f"cannot build the benchmark environment: {env.verdict.detail}")
+        python = env.python_executable
+        rows.append(Row("bare case (python replay.py, ready env)", timed(lambda: bare_case(python), args.repeat)))
+        one = [ONE]
+        if not args.skip_pip:
+            rows.append(
+                Row("(a) plain nox, virtualenv/pip, 1 probe", timed(plain_nox("virtualenv", one, workdir), args.repeat))
+            )
+        rows.append(Row("(b) plain nox, uv backend, 1 probe", timed(plain_nox("uv", one, workdir), args.repeat)))
+        isolated, fork = IsolatedRunner(), ForkServerRunner()
+        rows.append(Row("(c) harness isolated, 1 probe", timed(harness_probes(isolated, one, home, 1), args.repeat)))
+        rows.append(
+            Row("(d) harness fork, 1 probe (worker warm)", timed(harness_probes(fork, one, home, 1), args.repeat))
+        )
+        n = len(MATRIX)
+        if not args.skip_pip:
+            rows.append(
+                Row(f"(a) plain nox, virtualenv/pip, {n} combos", timed(plain_nox("virtualenv", MATRIX, workdir), 1))
+            )
+        rows.append(Row(f"(b) plain nox, uv backend, {n} combos serial", timed(plain_nox("uv", MATRIX, workdir), 1)))
+        rows.append(
+            Row(f"(c) harness isolated, {n} combos, 1 job", timed(harness_probes(isolated, MATRIX, home, 1), 1))
+        )
+        rows.append(
+            Row(f"(c) harness isolated, {n} combos, 2 jobs", timed(harness_probes(isolated, MATRIX, home, 2), 1))
+        )
+        rows.append(Row(f"(d) harness fork, {n} combos, 2 jobs", timed(harness_probes(fork, MATRIX, home, 2), 1)))
+        fork.close()
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+    floor = rows[0].median
+    by_name = {row.name: row for row in rows}
+    uv_matrix = by_name[f"(b) plain nox, uv backend, {len(MATRIX)} combos serial"].median
+    print(f"{'set-up':<52} {'median s':>9} {'x bare case':>12} {'x (b) matrix':>13}")
+    for row in rows:
+        matrix_ratio = f"{row.median / uv_matrix:13.2f}" if "combos" in row.name else " " * 13
+        per_probe = row.median / len(MATRIX) if "combos" in row.name else row.median
+        print(f"{row.name:<52} {row.median:9.2f} {per_probe / floor:12.2f} {matrix_ratio}")
+    print(f"\n'x bare case' compares one probe (a matrix row: its median divided by {len(MATRIX)}) with the bare case.")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
