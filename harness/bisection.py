@@ -111,6 +111,8 @@ class SearchResult(Generic[T]):
     """For AMBIGUOUS: every item that may be the first on the after side, in order (ends with ``after``)."""
     inconsistent: tuple[T, ...] = ()
     """Items in the searched range whose verdict contradicts a single step (the history is not monotone)."""
+    anchor: T | None = None
+    """For INVALID_ANCHOR: the anchor that did not behave as given."""
 
     @property
     def boundary(self) -> tuple[T, T] | None:
@@ -382,7 +384,7 @@ class TransitionSearch(Generic[T]):
     def _invalid_anchor(self, anchor: int, expected: BisectVerdict, actual: BisectVerdict) -> SearchResult[T]:
         found = "could not be probed" if actual is BisectVerdict.SKIP else f"is {actual.value}"
         message = f"{self.items[anchor]} was given as {expected.value} but {found}"
-        return self._result(SearchStatus.INVALID_ANCHOR, None, None, message)
+        return replace(self._result(SearchStatus.INVALID_ANCHOR, None, None, message), anchor=self.items[anchor])
 
     def _result(
         self,

@@ -183,7 +183,7 @@ def test_invalid_anchor(pattern: str, expected: str) -> None:
     result, probed = drive(regression(low=v("1.0"), high=v("1.9")), history(pattern))
     assert result.status is SearchStatus.INVALID_ANCHOR
     assert result.message == expected
-    assert (result.before, result.after) == (None, None)
+    assert (result.before, result.after, result.anchor) == (None, None, v("1.9"))
     assert probed == [v("1.9")]
 
 
