@@ -213,9 +213,13 @@ def run_bisection(
     )
 
 
-def known_bad_specifier(regression: SearchResult[Version], fix: SearchResult[Version] | None) -> str | None:
-    """The releases known to reproduce, widened over releases that could not be probed (a gate should block
-    what it cannot clear). None when nothing reproduced; ``""`` (every release) when neither end was found."""
+def known_bad_bounds(
+    regression: SearchResult[Version], fix: SearchResult[Version] | None
+) -> tuple[Version | None, Version | None] | None:
+    """(first bad, first fixed) of the releases known to reproduce, either end None when open; None when
+    nothing reproduced. Widened over releases that could not be probed: a gate should block what it cannot
+    clear, so an ambiguous start counts from its first candidate and an ambiguous fix from the first release
+    seen fixed."""
     if regression.status is SearchStatus.INVALID_ANCHOR or (
         regression.status is SearchStatus.NOT_FOUND and regression.after is None
     ):
@@ -226,6 +230,15 @@ def known_bad_specifier(regression: SearchResult[Version], fix: SearchResult[Ver
     elif regression.status is SearchStatus.AMBIGUOUS:
         lower = regression.candidates[0]
     upper = fix.after if fix is not None and fix.status in (SearchStatus.FOUND, SearchStatus.AMBIGUOUS) else None
+    return lower, upper
+
+
+def known_bad_specifier(regression: SearchResult[Version], fix: SearchResult[Version] | None) -> str | None:
+    """``known_bad_bounds`` as a specifier (``>=1.42.21,<1.43.2``; ``""`` matches every release)."""
+    bounds = known_bad_bounds(regression, fix)
+    if bounds is None:
+        return None
+    lower, upper = bounds
     parts = ([f">={lower}"] if lower is not None else []) + ([f"<{upper}"] if upper is not None else [])
     return ",".join(parts)
 
