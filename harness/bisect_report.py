@@ -294,13 +294,10 @@ def _result_row(result: SearchResult[Version], dates: Mapping[Version, datetime]
     before_name, after_name = (name.replace("_", " ") for name in _SIDE_NAMES[result.direction])
     link = _compare(result, repository_url)
     compare = "" if link is None else f"[{result.before}...{result.after}]({link})"
-    summary = result.message
-    if result.status is SearchStatus.AMBIGUOUS:
-        summary += "; candidates: " + ", ".join(map(str, result.candidates))
     return (
         f"| {result.direction.value} | {result.status.value.replace('_', ' ')} | "
         f"{_side_cell(before_name, result.before, dates)} | {_side_cell(after_name, result.after, dates)} | "
-        f"{compare} | {escape_markdown(summary)} |"
+        f"{compare} | {escape_markdown(result.message)} |"
     )
 
 

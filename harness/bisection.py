@@ -340,8 +340,8 @@ class TransitionSearch(Generic[T]):
         candidates = self.items[lo + 1 : hi + 1]
         words = _WORDS[self.direction]
         message = (
-            f"the {words.first} is one of {', '.join(map(str, candidates))}: "
-            f"{hi - lo - 1} between {self.items[lo]} and {self.items[hi]} could not be probed"
+            f"the {words.first} is one of {', '.join(map(str, candidates))}; "
+            f"{', '.join(map(str, candidates[:-1]))} could not be probed"
         )
         return self._result(SearchStatus.AMBIGUOUS, lo, hi, message, candidates=candidates, inconsistent=inconsistent)
 

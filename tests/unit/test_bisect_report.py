@@ -151,7 +151,7 @@ def test_markdown_lists_every_probe_with_its_fields() -> None:
     assert "`>=1.42.20,<1.43.2`" in markdown
     assert "1.42.19 (2024-11-05)" in markdown  # last good, with its upload date
     assert f"]({REPO}/compare/1.42.19...1.42.21)" in markdown
-    assert "candidates: 1.42.20, 1.42.21" in markdown
+    assert "the first bad is one of 1.42.20, 1.42.21; 1.42.20 could not be probed" in markdown
     assert "bare version" in markdown
     assert "```\nharness bisect einops-rearrange\n```" in markdown
     assert "## Notes" in markdown and "could not be used (INSTALL\\_FAILED)" in markdown
