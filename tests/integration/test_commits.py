@@ -1,0 +1,219 @@
+"""The commit phase against a small real git repository whose history introduces and fixes a known bug."""
+
+from __future__ import annotations
+
+import math
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from harness.bisection import Direction, SearchStatus
+from harness.commits import (
+    Commit,
+    SourceRepositoryError,
+    bisect_commits,
+    commits_between,
+    release_commit,
+)
+from harness.outcome import Outcome
+from harness.process import run
+
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed"),
+]
+
+CORE = "src/fakepkg/core.py"
+GOOD_CODE = "def reshape(x):\n    return x\n"
+BAD_CODE = "def reshape(x):\n    raise ValueError('BUG: n -> n 1')\n"
+
+# (subject, files written, tag): the bug arrives in commit 5 and leaves in commit 9.
+HISTORY: list[tuple[str, dict[str, str], str | None]] = [
+    ("Initial package", {"pyproject.toml": "0.1.0", CORE: GOOD_CODE}, "v0.1.0"),
+    ("Add helper module", {"src/fakepkg/helper.py": "HELP = 1\n"}, None),
+    ("Release 0.2.0", {"pyproject.toml": "0.2.0"}, None),
+    ("Refactor reshape internals", {CORE: GOOD_CODE + "# refactored\n"}, None),
+    ("Add docs", {"README.md": "fakepkg\n"}, None),
+    ("Use einops-style pattern in reshape", {CORE: BAD_CODE}, None),
+    ("Tidy tests", {"tests/test_core.py": "def test(): pass\n"}, None),
+    ("Release 0.3.0", {"pyproject.toml": "0.3.0"}, "0.3.0"),
+    ("Speed up helper", {"src/fakepkg/helper.py": "HELP = 2\n"}, None),
+    ("Fix reshape for 1-d input", {CORE: GOOD_CODE + "# fixed\n"}, None),
+    ("Update changelog", {"CHANGELOG.md": "0.4.0: fix\n"}, None),
+    ("Release 0.4.0", {"pyproject.toml": "0.4.0"}, "release-0.4.0"),
+    ("Start 0.5.0.dev0", {"pyproject.toml": "0.5.0.dev0"}, None),
+]
+
+
+@dataclass(frozen=True)
+class FakeRepo:
+    path: Path
+    shas: tuple[str, ...]
+
+    def index(self, sha: str) -> int:
+        return self.shas.index(sha)
+
+
+def git(repo: Path, *args: str) -> str:
+    env = {
+        **os.environ,
+        "GIT_AUTHOR_NAME": "Test",
+        "GIT_AUTHOR_EMAIL": "test@example.invalid",
+        "GIT_COMMITTER_NAME": "Test",
+        "GIT_COMMITTER_EMAIL": "test@example.invalid",
+        "GIT_CONFIG_NOSYSTEM": "1",
+        "GIT_CONFIG_GLOBAL": os.devnull,
+    }
+    done = run(["git", "-C", str(repo), *args], env=env, timeout=60)
+    assert done.ok, done.output
+    return done.stdout.strip()
+
+
+def pyproject(version: str) -> str:
+    return f'[project]\nname = "fakepkg"\nversion = "{version}"\ndependencies = ["einops>=0.6"]\n'
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> FakeRepo:
+    path = tmp_path / "fakepkg"
+    path.mkdir()
+    git(path, "init", "--quiet", "--initial-branch=main")
+    shas = []
+    for subject, files, tag in HISTORY:
+        for name, content in files.items():
+            target = path / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(pyproject(content) if name == "pyproject.toml" else content)
+        git(path, "add", "--all")
+        git(path, "commit", "--quiet", "-m", subject)
+        shas.append(git(path, "rev-parse", "HEAD"))
+        if tag is not None:
+            git(path, "tag", tag)
+    return FakeRepo(path, tuple(shas))
+
+
+class SourceProbe:
+    """Reads the checked-out tree instead of installing it; remembers what it saw."""
+
+    def __init__(self, unusable: frozenset[str] = frozenset()) -> None:
+        self.unusable = unusable
+        self.calls: list[str] = []
+        self.trees: list[Path] = []
+
+    def __call__(self, tree: Path, sha: str) -> Outcome:
+        self.calls.append(sha)
+        self.trees.append(tree)
+        assert git(tree, "rev-parse", "HEAD") == sha
+        if sha in self.unusable:
+            return Outcome.INSTALL_FAILED
+        (tree / "build").mkdir(exist_ok=True)  # a build product the next checkout must not see
+        return Outcome.REPRODUCED if "BUG" in (tree / CORE).read_text() else Outcome.PASSED
+
+
+def assert_clone_untouched(repo: FakeRepo) -> None:
+    assert git(repo.path, "status", "--porcelain") == ""
+    assert git(repo.path, "rev-parse", "HEAD") == repo.shas[-1]
+    assert git(repo.path, "symbolic-ref", "--short", "HEAD") == "main"
+    assert git(repo.path, "worktree", "list", "--porcelain").count("worktree ") == 1
+
+
+def test_regression_finds_the_commit_that_introduced_the_bug(repo: FakeRepo) -> None:
+    probe = SourceProbe()
+    found = bisect_commits(repo.path, "0.2.0", "0.3.0", probe)
+
+    assert found.result.status is SearchStatus.FOUND
+    assert found.first_commit == Commit(repo.shas[5], "Use einops-style pattern in reshape")
+    assert found.result.boundary == (repo.shas[4], repo.shas[5])
+    assert [commit.sha for commit in found.commits] == list(repo.shas[2:8])
+    assert [probe.commit.sha for probe in found.probes] == probe.calls
+    # Commits 3..6 lie strictly between the release commits 2 and 7: N = 4 + 2.
+    assert len(probe.calls) <= math.ceil(math.log2(6)) + 1
+    assert all(not tree.exists() for tree in probe.trees)
+    assert_clone_untouched(repo)
+
+
+def test_fix_finds_the_commit_that_fixed_it(repo: FakeRepo) -> None:
+    found = bisect_commits(repo.path, "0.3.0", "0.4.0", SourceProbe(), direction=Direction.FIX)
+    assert found.first_commit == Commit(repo.shas[9], "Fix reshape for 1-d input")
+    assert (found.result.last_bad, found.result.first_fixed) == (repo.shas[8], repo.shas[9])
+    assert_clone_untouched(repo)
+
+
+def test_unusable_commits_next_to_the_step_give_candidates(repo: FakeRepo) -> None:
+    probe = SourceProbe(unusable=frozenset({repo.shas[5]}))
+    found = bisect_commits(repo.path, "0.2.0", "0.3.0", probe)
+    assert found.result.status is SearchStatus.AMBIGUOUS
+    assert found.first_commit is None
+    assert [commit.subject for commit in found.candidates] == ["Use einops-style pattern in reshape", "Tidy tests"]
+    assert_clone_untouched(repo)
+
+
+def test_known_outcomes_are_not_probed_and_ends_can_be_verified(repo: FakeRepo) -> None:
+    probe = SourceProbe()
+    known = {repo.shas[4]: Outcome.PASSED, repo.shas[5]: Outcome.REPRODUCED}
+    found = bisect_commits(repo.path, "0.2.0", "0.3.0", probe, known=known)
+    assert probe.calls == []
+    assert found.first_commit is not None and found.first_commit.sha == repo.shas[5]
+
+    verifying = SourceProbe()
+    checked = bisect_commits(repo.path, "0.2.0", "0.3.0", verifying, known=known, verify_ends=True)
+    assert set(verifying.calls) == {repo.shas[2], repo.shas[7]}
+    assert checked.result == found.result
+
+
+def test_progress_hears_each_commit_before_its_probe(repo: FakeRepo) -> None:
+    heard: list[tuple[str, int]] = []
+    probe = SourceProbe()
+    bisect_commits(repo.path, "0.2.0", "0.3.0", probe, progress=lambda commit, left: heard.append((commit.sha, left)))
+    assert [sha for sha, _ in heard] == probe.calls
+    assert all(left >= len(heard) - position for position, (_, left) in enumerate(heard))
+
+
+@pytest.mark.parametrize(
+    ("release", "commit_index"),
+    [
+        ("0.1.0", 0),  # tag v0.1.0
+        ("0.2.0", 2),  # no tag: the commit that sets it in pyproject.toml
+        ("0.2", 2),  # the same version spelled differently
+        ("0.3.0", 7),  # tag 0.3.0
+        ("0.4.0", 11),  # tag release-0.4.0
+        ("0.5.0.dev0", 12),
+    ],
+)
+def test_release_commit(repo: FakeRepo, release: str, commit_index: int) -> None:
+    assert release_commit(repo.path, release) == repo.shas[commit_index]
+
+
+def test_commits_between_first_parent_on_a_linear_history(repo: FakeRepo) -> None:
+    plain = commits_between(repo.path, repo.shas[2], repo.shas[7])
+    first_parent = commits_between(repo.path, repo.shas[2], repo.shas[7], first_parent=True)
+    assert plain == first_parent
+    assert [commit.subject for commit in plain] == [subject for subject, _, _ in HISTORY[3:8]]
+
+
+def test_not_a_repository(tmp_path: Path) -> None:
+    with pytest.raises(SourceRepositoryError, match="is not a git repository; clone"):
+        bisect_commits(tmp_path, "0.1.0", "0.2.0", SourceProbe())
+    with pytest.raises(SourceRepositoryError, match="no such directory"):
+        bisect_commits(tmp_path / "missing", "0.1.0", "0.2.0", SourceProbe())
+
+
+def test_unknown_release(repo: FakeRepo) -> None:
+    with pytest.raises(SourceRepositoryError, match=r"release 9\.9\.9 not found .*no tag v9\.9\.9") as raised:
+        bisect_commits(repo.path, "0.2.0", "9.9.9", SourceProbe())
+    assert "\n" not in str(raised.value)
+
+
+def test_releases_in_the_wrong_order(repo: FakeRepo) -> None:
+    with pytest.raises(SourceRepositoryError, match="is not an ancestor of"):
+        bisect_commits(repo.path, "0.3.0", "0.2.0", SourceProbe())
+
+
+def test_shallow_clone_hint(repo: FakeRepo, tmp_path: Path) -> None:
+    shallow = tmp_path / "shallow"
+    git(tmp_path, "clone", "--quiet", "--depth", "1", f"file://{repo.path}", str(shallow))
+    with pytest.raises(SourceRepositoryError, match="shallow; run git fetch --unshallow --tags"):
+        release_commit(shallow, "0.2.0")

@@ -1,0 +1,315 @@
+"""The bisection report renderers (JSON, Markdown) and the known-bad ranges file."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from packaging.specifiers import SpecifierSet
+from packaging.version import Version
+
+from harness.bisect_driver import BisectionReport, ProbeOutcome, run_bisection
+from harness.bisect_report import (
+    compare_url,
+    escape_markdown,
+    known_bad_entry,
+    merge_known_bad,
+    report_to_json,
+    report_to_markdown,
+)
+from harness.errors import ConfigError
+from harness.outcome import Outcome
+
+XT = tuple(Version(text) for text in [f"1.42.{i}" for i in range(15, 27)] + [f"1.43.{i}" for i in range(4)])
+FINISHED = datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC)
+DATES = {version: datetime(2024, 11, 1 + i, 12, tzinfo=UTC) for i, version in enumerate(XT)}
+REPO = "https://github.com/lucidrains/x-transformers"
+NASTY = "EinopsError: a | b `c` <script>alert(1)</script> & *bold* [x](y)\nsecond line"
+
+
+def make_report(
+    first_bad: str = "1.42.21",
+    first_fixed: str | None = "1.43.2",
+    overrides: Mapping[str, Outcome] | None = None,
+    known: Mapping[Version, ProbeOutcome] | None = None,
+) -> BisectionReport:
+    def probe(version: Version) -> ProbeOutcome:
+        outcome = (overrides or {}).get(str(version))
+        if outcome is None:
+            fixed = first_fixed is not None and version >= Version(first_fixed)
+            outcome = Outcome.REPRODUCED if version >= Version(first_bad) and not fixed else Outcome.PASSED
+        detail = NASTY if outcome is not Outcome.PASSED else "the case ran to completion"
+        return ProbeOutcome(version, outcome, seconds=1.25, detail=detail, record_key=f"k{version}")
+
+    return run_bisection(
+        case_id="einops-rearrange",
+        package="x-transformers",
+        releases=XT,
+        probe=probe,
+        recorded_bad=Version("1.42.21"),
+        known=known,
+        upload_dates=DATES,
+        held=["einops==0.8.0", "torch==2.5.1"],
+        clock=lambda: FINISHED,
+    )
+
+
+def table_rows(markdown: str, header_start: str) -> list[str]:
+    lines = markdown.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith(header_start))
+    rows = []
+    for line in lines[start + 2 :]:
+        if not line.startswith("|"):
+            break
+        rows.append(line)
+    return rows
+
+
+def unescaped_pipes(row: str) -> int:
+    return len(re.findall(r"(?<!\\)\|", row))
+
+
+# --- JSON ---------------------------------------------------------------------------------------------------
+
+
+def test_json_has_every_probe_the_verdicts_and_the_range() -> None:
+    report = make_report()
+    data = report_to_json(report, repository_url=REPO, reproduce_command="harness bisect einops-rearrange")
+    json.dumps(data)  # serialisable as is
+
+    assert [probe["version"] for probe in data["probes"]] == [str(step.probe.version) for step in report.steps]
+    first = data["probes"][0]
+    assert first == {
+        "search": "regression",
+        "verdict": "bad",
+        "version": "1.42.21",
+        "outcome": "REPRODUCED",
+        "seconds": 1.25,
+        "reused": False,
+        "detail": NASTY,
+        "record_key": "k1.42.21",
+        "uploaded": DATES[Version("1.42.21")].isoformat(),
+    }
+    regression = data["regression"]
+    assert (regression["status"], regression["last_good"], regression["first_bad"]) == ("found", "1.42.20", "1.42.21")
+    assert regression["compare_url"] == f"{REPO}/compare/1.42.20...1.42.21"
+    assert regression["uploaded"] == {
+        "1.42.20": DATES[Version("1.42.20")].isoformat(),
+        "1.42.21": DATES[Version("1.42.21")].isoformat(),
+    }
+    fix = data["fix"]
+    assert (fix["status"], fix["last_bad"], fix["first_fixed"]) == ("found", "1.43.1", "1.43.2")
+    assert fix["compare_url"] == f"{REPO}/compare/1.43.1...1.43.2"
+    assert data["known_bad"]["specifier"] == ">=1.42.21,<1.43.2"
+    assert data["held"] == ["einops==0.8.0", "torch==2.5.1"]
+    assert data["reproduce_command"] == "harness bisect einops-rearrange"
+    assert data["finished_at"] == FINISHED.isoformat()
+    assert data["started_from"] == {"good": None, "bad": "1.42.21"}
+
+
+def test_json_without_repository_has_no_links_and_upload_dates_can_be_supplied() -> None:
+    report = make_report()
+    later = {Version("1.42.21"): datetime(2030, 1, 1, tzinfo=UTC)}
+    data = report_to_json(report, upload_dates=later)
+    assert data["regression"]["compare_url"] is None
+    assert data["probes"][0]["uploaded"] == "2030-01-01T00:00:00+00:00"
+    assert data["repository_url"] is None
+
+
+def test_json_not_fixed() -> None:
+    data = report_to_json(make_report(first_fixed=None))
+    assert data["fix"]["status"] == "not_found"
+    assert data["fix"]["last_bad"] == "1.43.3" and data["fix"]["first_fixed"] is None
+    assert data["fix"]["compare_url"] is None
+    assert data["known_bad"]["specifier"] == ">=1.42.21"
+
+
+# --- Markdown -----------------------------------------------------------------------------------------------
+
+
+def test_markdown_lists_every_probe_with_its_fields() -> None:
+    report = make_report(overrides={"1.42.20": Outcome.INSTALL_FAILED})
+    markdown = report_to_markdown(report, repository_url=REPO, reproduce_command="harness bisect einops-rearrange")
+    rows = table_rows(markdown, "| # |")
+    assert len(rows) == len(report.steps)
+    for number, (row, step) in enumerate(zip(rows, report.steps, strict=True), start=1):
+        cells = [cell.strip() for cell in re.split(r"(?<!\\)\|", row)[1:-1]]
+        assert cells[:8] == [
+            str(number),
+            step.search.value,
+            str(step.probe.version),
+            DATES[step.probe.version].strftime("%Y-%m-%d"),
+            step.probe.outcome.value,
+            step.verdict.value,
+            "1.2",
+            "no",
+        ]
+    assert "`>=1.42.20,<1.43.2`" in markdown
+    assert "1.42.19 (2024-11-05)" in markdown  # last good, with its upload date
+    assert f"]({REPO}/compare/1.42.19...1.42.21)" in markdown
+    assert "the first bad is one of 1.42.20, 1.42.21; 1.42.20 could not be probed" in markdown
+    assert "bare version" in markdown
+    assert "```\nharness bisect einops-rearrange\n```" in markdown
+    assert "## Notes" in markdown and "could not be used (INSTALL\\_FAILED)" in markdown
+
+
+def test_markdown_escapes_what_came_from_exceptions() -> None:
+    markdown = report_to_markdown(make_report())
+    assert "<script>" not in markdown
+    assert "&lt;script&gt;" in markdown
+    assert "a \\| b \\`c\\`" in markdown
+    assert "second line" not in markdown  # only the first line of a detail goes in a cell
+    for row in table_rows(markdown, "| # |"):
+        assert unescaped_pipes(row) == 10  # nine cells: a pipe injected by a message would add one
+
+
+def test_markdown_without_new_probes_shows_what_was_known() -> None:
+    first = make_report()
+    known = {step.probe.version: step.probe for step in first.steps}
+    second = make_report(known=known)
+    markdown = report_to_markdown(second)
+    assert second.steps == ()
+    assert "No probes were needed" in markdown
+    prior_rows = table_rows(markdown, "| version |")
+    assert len(prior_rows) == len(known)
+    assert all(unescaped_pipes(row) == 6 for row in prior_rows)
+
+
+def test_markdown_reproduce_command_fence_outlasts_backticks() -> None:
+    markdown = report_to_markdown(make_report(), reproduce_command="echo ```x```")
+    assert "````\necho ```x```\n````" in markdown
+
+
+def test_markdown_without_reproduction() -> None:
+    def passes(version: Version) -> ProbeOutcome:
+        return ProbeOutcome(version, Outcome.PASSED)
+
+    report = run_bisection(
+        case_id="c", package="p", releases=XT, probe=passes, bad=Version("1.42.21"), clock=lambda: FINISHED
+    )
+    markdown = report_to_markdown(report)
+    assert "Known-bad range: none" in markdown
+    assert "invalid anchor" in markdown
+    assert known_bad_entry(report) is None
+    assert report_to_json(report)["known_bad"] is None
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("plain text 1.2.3", "plain text 1.2.3"),
+        ("a|b", "a\\|b"),
+        ("`code`", "\\`code\\`"),
+        ("<b>x</b>", "&lt;b&gt;x&lt;/b&gt;"),
+        ("a & b", "a &amp; b"),
+        ("*x* _y_ ~z~", "\\*x\\* \\_y\\_ \\~z\\~"),
+        ("[t](u)", "\\[t\\](u)"),
+        ("back\\slash", "back\\\\slash"),
+        ("two\nlines\r\n", "two lines  "),
+    ],
+)
+def test_escape_markdown(text: str, expected: str) -> None:
+    assert escape_markdown(text) == expected
+
+
+# --- compare links ------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("https://github.com/lucidrains/x-transformers", f"{REPO}/compare/1.0...1.1"),
+        ("https://github.com/lucidrains/x-transformers/", f"{REPO}/compare/1.0...1.1"),
+        ("https://github.com/lucidrains/x-transformers.git", f"{REPO}/compare/1.0...1.1"),
+        ("http://www.github.com/lucidrains/x-transformers", f"{REPO}/compare/1.0...1.1"),
+        ("https://gitlab.com/group/project", None),
+        ("https://github.com/lucidrains", None),
+        ("https://github.com/a/b/tree/main", None),
+        ("git@github.com:lucidrains/x-transformers.git", None),
+    ],
+)
+def test_compare_url(url: str, expected: str | None) -> None:
+    assert compare_url(url, Version("1.0"), Version("1.1")) == expected
+
+
+# --- known-bad ranges ---------------------------------------------------------------------------------------
+
+
+def test_known_bad_entry() -> None:
+    entry = known_bad_entry(make_report())
+    assert entry == {
+        "case_id": "einops-rearrange",
+        "package": "x-transformers",
+        "specifier": ">=1.42.21,<1.43.2",
+        "first_bad": "1.42.21",
+        "first_fixed": "1.43.2",
+        "found_at": FINISHED.isoformat(),
+    }
+    specifier = SpecifierSet(entry["specifier"])
+    assert [str(v) for v in XT if v in specifier] == [f"1.42.{i}" for i in range(21, 27)] + ["1.43.0", "1.43.1"]
+
+
+def test_known_bad_entry_widens_over_unprobeable_releases() -> None:
+    entry = known_bad_entry(make_report(overrides={"1.42.20": Outcome.UNRESOLVABLE}, first_fixed=None))
+    assert entry is not None
+    assert (entry["specifier"], entry["first_bad"], entry["first_fixed"]) == (">=1.42.20", "1.42.20", None)
+
+
+def entry(case_id: str, package: str, specifier: str) -> dict[str, Any]:
+    return {
+        "case_id": case_id,
+        "package": package,
+        "specifier": specifier,
+        "first_bad": None,
+        "first_fixed": None,
+        "found_at": "",
+    }
+
+
+def test_merge_into_nothing() -> None:
+    new = entry("a", "x-transformers", ">=1")
+    assert merge_known_bad(None, new) == {"schema": 1, "ranges": [new]}
+
+
+def test_merge_replaces_the_same_case_and_package_only() -> None:
+    existing = {
+        "schema": 1,
+        "ranges": [
+            entry("a", "x-transformers", ">=1"),
+            entry("a", "einops", ">=0.7"),
+            entry("b", "x-transformers", ">=2"),
+        ],
+    }
+    snapshot = json.dumps(existing)
+    merged = merge_known_bad(existing, entry("a", "X_Transformers", ">=3"))
+    assert json.dumps(existing) == snapshot  # the input is left alone
+    assert [(item["package"], item["case_id"], item["specifier"]) for item in merged["ranges"]] == [
+        ("einops", "a", ">=0.7"),
+        ("X_Transformers", "a", ">=3"),
+        ("x-transformers", "b", ">=2"),
+    ]
+    assert merged["schema"] == 1
+
+
+def test_merge_is_idempotent() -> None:
+    new = entry("a", "x-transformers", ">=1")
+    once = merge_known_bad(None, new)
+    assert merge_known_bad(once, new) == once
+
+
+@pytest.mark.parametrize(
+    ("existing", "message"),
+    [
+        ({"schema": 2, "ranges": []}, "schema 2 is not supported"),
+        ({"ranges": []}, "schema None is not supported"),
+        ({"schema": 1, "ranges": {"a": 1}}, "must be a list"),
+        ({"schema": 1, "ranges": ["x"]}, "must be a list"),
+    ],
+)
+def test_merge_rejects_a_foreign_file(existing: dict[str, Any], message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        merge_known_bad(existing, entry("a", "p", ">=1"))
