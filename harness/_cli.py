@@ -10,6 +10,17 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from harness import __version__
+from harness.bisect_command import (
+    BisectOptions,
+    bisect_releases,
+    bisect_source_commits,
+    bisection_summary,
+    package_name,
+    parse_version,
+    repository_url,
+    reproduce_command,
+    write_bisection,
+)
 from harness.environments.uv import UvEnvironmentProvider
 from harness.errors import ConfigError, HarnessError
 from harness.gate.policy import decide, static_findings, usage_decision
@@ -24,7 +35,9 @@ from harness.gate.run import (
     today,
     write_outputs,
 )
+from harness.index.combined import index_for
 from harness.matrix import MatrixSpec
+from harness.pins import Pin
 from harness.probe import Prober
 from harness.reporting import KNOWN_BAD_FILE, write_reports
 from harness.reports.progress import progress_for
@@ -166,6 +179,45 @@ def command_gate(args: argparse.Namespace) -> int:
     return decision.exit_code
 
 
+def command_bisect(args: argparse.Namespace) -> int:
+    workspace = Workspace.at(args.root)
+    (case,) = workspace.cases([args.case])
+    spec = workspace.matrix_spec(args.versions)
+    sources = package_sources(spec)
+    options = BisectOptions(
+        package=package_name(args.package),
+        good=parse_version(args.good, "--good"),
+        bad=parse_version(args.bad, "--bad"),
+        held_overrides=tuple(Pin.parse(text) for text in args.hold),
+        time_travel=args.time_travel,
+        different_error_is_bad=args.different_error_is_bad,
+        include_prereleases=args.prereleases,
+        include_yanked=args.yanked,
+    )
+    index = index_for(sources, cache_dir=workspace.home / "index")
+    prober = make_prober(workspace, spec, sources, fresh=args.fresh, mode=args.mode, preload=args.preload)
+    try:
+        report, releases = bisect_releases(case, prober, index, options)
+        commits = None
+        if args.git_repo is not None:
+            commits = bisect_source_commits(case, prober, args.git_repo, report, options)
+    finally:
+        close_runner(prober)
+    probed = sum(1 for step in report.steps if not step.probe.reused)
+    written = write_bisection(
+        workspace.reports_dir,
+        report,
+        releases,
+        repository=repository_url(index, options.package, report.regression.after),
+        command=reproduce_command(case, options),
+        commits=commits,
+    )
+    write_reports(workspace, workspace.cases([args.case]))
+    print(bisection_summary(report, commits))
+    print(f"{len(report.steps)} probes ({len(report.steps) - probed} from stored records); report: {written}")
+    return EXIT_OK
+
+
 def add_mode_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--mode",
@@ -184,12 +236,24 @@ def add_mode_option(parser: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="harness", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="harness",
+        description="Replay recorded failures across dependency versions, bisect them, and gate upgrades.",
+    )
     parser.add_argument("--version", action="version", version=f"harness {__version__}")
     parser.add_argument("--root", type=Path, default=None, help="project folder (default: current folder)")
     parser.add_argument("--verbose", action="store_true", help="show tracebacks for errors")
     commands = parser.add_subparsers(dest="command", required=True)
 
+    _add_repro_command(commands)
+    _add_report_command(commands)
+    _add_bisect_command(commands)
+    _add_gate_command(commands)
+    _add_listing_command(commands)
+    return parser
+
+
+def _add_repro_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     repro = commands.add_parser("repro", help="replay the cases across the version matrix")
     repro.add_argument("--case", action="append", default=[], help="case id or folder (repeatable; default all)")
     repro.add_argument("--versions", type=Path, default=None, help="matrix file (default versions.toml)")
@@ -208,10 +272,52 @@ def build_parser() -> argparse.ArgumentParser:
     add_mode_option(repro)
     repro.set_defaults(handler=command_repro)
 
+
+def _add_report_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     report = commands.add_parser("report", help="rebuild summaries from every stored record")
     report.add_argument("--case", action="append", default=[])
     report.set_defaults(handler=command_report)
 
+
+def _add_bisect_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    bisect = commands.add_parser("bisect", help="find the first bad and first fixed release of one package")
+    bisect.add_argument("case", help="case id or folder")
+    bisect.add_argument("package", help="the package whose releases to bisect")
+    bisect.add_argument("--good", help="a release known not to reproduce (default: search back from the bad one)")
+    bisect.add_argument("--bad", help="a release known to reproduce (default: the case's recorded version)")
+    bisect.add_argument(
+        "--hold",
+        action="append",
+        default=[],
+        metavar="NAME==VERSION",
+        help="hold another package at this version (default: the case's recorded versions)",
+    )
+    bisect.add_argument(
+        "--git-repo",
+        type=Path,
+        default=None,
+        help="a local clone of the package's source: also find the first bad commit",
+    )
+    bisect.add_argument(
+        "--no-time-travel",
+        dest="time_travel",
+        action="store_false",
+        help="resolve unpinned dependencies as of today, not as of each release's upload",
+    )
+    bisect.add_argument(
+        "--different-error-is-bad",
+        action="store_true",
+        help="count a different error as bad instead of skipping the release",
+    )
+    bisect.add_argument("--prereleases", action="store_true", help="include pre-releases")
+    bisect.add_argument("--yanked", action="store_true", help="include yanked releases")
+    bisect.add_argument("--versions", type=Path, default=None)
+    bisect.add_argument("--fresh", action="store_true", help="probe again even where a stored record exists")
+    add_mode_option(bisect)
+    bisect.set_defaults(handler=command_bisect)
+
+
+def _add_gate_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     gate = commands.add_parser(
         "gate",
         help="does any recorded case reproduce with these candidate versions? exit 0 clear, 1 failed, "
@@ -245,11 +351,12 @@ def build_parser() -> argparse.ArgumentParser:
     add_mode_option(gate)
     gate.set_defaults(handler=command_gate)
 
+
+def _add_listing_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     listing = commands.add_parser("list", help="list the combinations of versions.toml")
     listing.add_argument("--versions", type=Path, default=None)
     listing.add_argument("--json", action="store_true")
     listing.set_defaults(handler=command_list)
-    return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:

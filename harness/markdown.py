@@ -1,11 +1,16 @@
-"""Escaping for text that reaches Markdown (GitHub, terminals) from cases and exception messages."""
+"""Escaping for text that reaches Markdown (GitHub, terminals) from cases and exception messages.
+
+Escapes only what can change structure or inject markup, so that escaped text still reads well in a
+terminal: table pipes, emphasis and code markers, link brackets, raw HTML, and markers at a line's start.
+"""
 
 from __future__ import annotations
 
-import html
 import re
 
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|~>-])")
+_ALWAYS = re.compile(r"([\\`*|\[\]~])")
+_WORD_EDGE_UNDERSCORE = re.compile(r"(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])")
+_LINE_START = re.compile(r"^([#>+=-]|\d+\.)")
 
 
 def inline(text: str, *, limit: int = 300) -> str:
@@ -13,7 +18,10 @@ def inline(text: str, *, limit: int = 300) -> str:
     flat = " ".join(text.split())
     if len(flat) > limit:
         flat = flat[: limit - 1] + "…"
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", html.escape(flat, quote=False))
+    escaped = _ALWAYS.sub(r"\\\1", flat.replace("&", "&amp;").replace("<", "&lt;"))
+    # Underscores inside words never start emphasis on GitHub; only those at a word's edge need escaping.
+    escaped = _WORD_EDGE_UNDERSCORE.sub(r"\\_", escaped)
+    return _LINE_START.sub(r"\\\1", escaped)
 
 
 def code_block(text: str, language: str = "") -> str:

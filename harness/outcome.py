@@ -90,7 +90,24 @@ def classify_install_failure(stage: InstallStage, installer_output: str) -> Verd
 
 
 def summarize_installer_output(output: str, *, max_lines: int = 12) -> str:
-    """The installer's own explanation, minus progress chatter, bounded so that records stay small."""
+    """The installer's own explanation, minus progress chatter, bounded so that records stay small.
+
+    When the resolver explains a conflict ("Because x depends on y ..."), that explanation leads, folded to
+    one line, since it is what a reader needs first (the summaries show only the first line).
+    """
+    # uv names the throw-away project that carries the requested pins; say what it means instead.
+    output = output.replace("harness-probe depends on", "the probe pins")
+    because = _RESOLVER_REASON.search(output)
+    if because:
+        reason = " ".join(because.group(0).replace("╰─▶", " ").split())
+        return reason + "\n" + _plain_summary(output, max_lines)
+    return _plain_summary(output, max_lines)
+
+
+_RESOLVER_REASON = re.compile(r"Because .*?(?:unsatisfiable|cannot be used)\.", re.DOTALL)
+
+
+def _plain_summary(output: str, max_lines: int) -> str:
     lines = [
         line.rstrip()
         for line in output.splitlines()

@@ -99,7 +99,7 @@ class Prober:
                 sources=self.sources.describe(),
                 outcome=environment.verdict.outcome,
                 detail=environment.verdict.detail.splitlines()[0] if environment.verdict.detail else "",
-                installer_message=environment.verdict.detail,
+                installer_message=environment.installer_message,
                 timings=Timings(environment.resolve_seconds, environment.install_seconds, 0.0),
             )
         result = self.runner.run(environment, case, request.parameters)
