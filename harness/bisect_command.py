@@ -19,6 +19,7 @@ from harness.bisect_report import known_bad_entry, merge_known_bad, report_to_js
 from harness.bisection import Direction, VerdictPolicy
 from harness.case import Case
 from harness.commits import CommitBisection, bisect_commits
+from harness.environments.interface import BuildFailure, EnvironmentRequest
 from harness.errors import ConfigError
 from harness.index.interface import PackageIndex, Release, filter_releases
 from harness.markdown import inline
@@ -70,11 +71,12 @@ def make_release_probe(
 ) -> Callable[[Version], ProbeOutcome]:
     by_version = {release.version: release for release in releases}
     held = held_pins(case, options)
+    current = held_closure(prober, held) if options.time_travel and held else ()
 
     def probe(version: Version) -> ProbeOutcome:
         pins = (*held, Pin(options.package, version))
         exclude_newer = exclude_newer_for(by_version[version], options.time_travel)
-        request = prober.request_for(case, pins, exclude_newer=exclude_newer)
+        request = prober.request_for(case, pins, exclude_newer=exclude_newer, current_packages=current)
         result = prober.probe(case, request)
         record = result.record
         return ProbeOutcome(
@@ -87,6 +89,21 @@ def make_release_probe(
         )
 
     return probe
+
+
+def held_closure(prober: Prober, held: tuple[Pin, ...]) -> tuple[str, ...]:
+    """The held pins and everything they depend on: exempt from time travel, since they are today's.
+
+    Without this, torch 2.13 held beside an x-transformers release from 2024 would need a setuptools from
+    2026 that a 2024 cut-off hides, and every old release would look unresolvable.
+    """
+    locked = prober.provider.lock(EnvironmentRequest(held, prober.python, prober.sources))
+    if isinstance(locked, BuildFailure):
+        raise ConfigError(
+            f"the held versions {', '.join(map(str, held))} cannot be installed together: "
+            f"{locked.verdict.detail.splitlines()[0]}"
+        )
+    return tuple(sorted(canonicalize_name(name) for name, _, _ in locked))
 
 
 def print_progress(event: ProgressEvent) -> None:
@@ -205,8 +222,9 @@ def bisect_source_commits(
             fresh=True,
         )
         commit_case = _with_requirement(case, f"{options.package} @ {worktree.as_uri()}")
-        print(f"[commit {sha[:10]}] probing", file=sys.stderr, flush=True)
-        return commit_prober.probe(commit_case, request).record.outcome
+        record = commit_prober.probe(commit_case, request).record
+        print(f"[commit {sha[:10]}] {record.outcome.value}: {record.detail}", file=sys.stderr, flush=True)
+        return record.outcome
 
     return bisect_commits(
         repository,

@@ -56,6 +56,7 @@ class Prober:
         *,
         forced: bool = False,
         exclude_newer: str | None = None,
+        current_packages: tuple[str, ...] = (),
     ) -> ProbeRequest:
         return ProbeRequest(
             case_id=case.id,
@@ -65,6 +66,7 @@ class Prober:
             python=self.python,
             forced=forced,
             exclude_newer=exclude_newer,
+            current_packages=tuple(sorted(current_packages)) if exclude_newer else (),
             sources_digest=sources_digest(self.sources),
         )
 
@@ -88,6 +90,7 @@ class Prober:
                 sources=self.sources,
                 forced=request.forced,
                 exclude_newer=request.exclude_newer,
+                current_packages=request.current_packages,
                 extra_requirements=case.extra_requirements,
             ),
             fresh=self.fresh,

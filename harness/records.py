@@ -28,6 +28,8 @@ class ProbeRequest:
     """Pins were applied as uv overrides, outside the packages' declared requirements."""
     exclude_newer: str | None = None
     """ISO date: unpinned dependencies were resolved as the index stood then (time-travel resolution)."""
+    current_packages: tuple[str, ...] = ()
+    """Packages exempt from ``exclude_newer``: the held pins and what they depend on, which are today's."""
     sources_digest: str = ""
     """Hash of the package sources, so a probe against another index is not mistaken for this one."""
 
@@ -45,6 +47,7 @@ class ProbeRequest:
                 "python": self.python,
                 "forced": self.forced,
                 "exclude_newer": self.exclude_newer,
+                "current_packages": sorted(self.current_packages),
                 "sources": self.sources_digest,
             },
             sort_keys=True,
@@ -100,6 +103,7 @@ def record_to_json(record: ProbeRecord) -> dict[str, Any]:
         "python": request.python,
         "forced": request.forced,
         "exclude_newer": request.exclude_newer,
+        "current_packages": list(request.current_packages),
         "sources_digest": request.sources_digest,
         "outcome": record.outcome.value,
         "detail": record.detail,
@@ -140,6 +144,7 @@ def record_from_json(data: Mapping[str, Any]) -> ProbeRecord:
         python=data["python"],
         forced=bool(data.get("forced", False)),
         exclude_newer=data.get("exclude_newer"),
+        current_packages=tuple(data.get("current_packages") or ()),
         sources_digest=data.get("sources_digest", ""),
     )
     return ProbeRecord(

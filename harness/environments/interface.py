@@ -22,6 +22,8 @@ class EnvironmentRequest:
     """Apply the pins as overrides, ignoring what other packages declare about them."""
     exclude_newer: str | None = None
     """Resolve unpinned dependencies as the index stood at this ISO-8601 instant."""
+    current_packages: tuple[str, ...] = ()
+    """Exempt from ``exclude_newer``, besides the pins themselves."""
     extra_requirements: tuple[str, ...] = ()
 
     @property
@@ -33,6 +35,7 @@ class EnvironmentRequest:
                 "sources": self.sources.describe(),
                 "forced": self.forced,
                 "exclude_newer": self.exclude_newer,
+                "current": sorted(self.current_packages),
                 "extra": sorted(self.extra_requirements),
             },
             sort_keys=True,
@@ -69,3 +72,7 @@ class EnvironmentProvider(abc.ABC):
     @abc.abstractmethod
     def prepare(self, request: EnvironmentRequest, *, fresh: bool = False) -> Environment | BuildFailure:
         """Build (or reuse) an environment; failures caused by the request are returned, not raised."""
+
+    @abc.abstractmethod
+    def lock(self, request: EnvironmentRequest, *, fresh: bool = False) -> list[tuple[str, str, str]] | BuildFailure:
+        """Resolve without installing: (name, version, file URL) of every locked package."""

@@ -23,7 +23,7 @@ from harness.errors import EnvironmentBuildError
 from harness.outcome import InstallStage, classify_install_failure, summarize_installer_output
 from harness.pins import Pin, pin_set
 
-READY_MARKER = ".harness-ready.json"
+READY_MARKER = ".harness-ready-v2.json"
 RESOLVE_TIMEOUT = 900.0
 INSTALL_TIMEOUT = 1800.0
 
@@ -67,8 +67,15 @@ class UvEnvironmentProvider(EnvironmentProvider):
             self._interpreters[python] = (path, version.stdout.strip())
         return self._interpreters[python]
 
-    def prepare(self, request: EnvironmentRequest, *, fresh: bool = False) -> Environment | BuildFailure:
-        interpreter, python_version = self.interpreter(request.python)
+    def lock(self, request: EnvironmentRequest, *, fresh: bool = False) -> list[tuple[str, str, str]] | BuildFailure:
+        """Resolve without installing: (name, version, file URL) of every package the request locks to."""
+        locked = self._locked(request, fresh=fresh)
+        return locked if isinstance(locked, BuildFailure) else locked[0]
+
+    def _locked(
+        self, request: EnvironmentRequest, *, fresh: bool
+    ) -> tuple[list[tuple[str, str, str]], Path, float, bool] | BuildFailure:
+        interpreter, _ = self.interpreter(request.python)
         lock_dir = self.home / "locks" / request.digest
         lock_file = lock_dir / "pylock.toml"
         lock_reused = lock_file.is_file() and not fresh
@@ -78,7 +85,14 @@ class UvEnvironmentProvider(EnvironmentProvider):
             if isinstance(resolved, BuildFailure):
                 return resolved
             resolve_seconds = resolved
-        packages = _read_lock(lock_file)
+        return _read_lock(lock_file), lock_file, resolve_seconds, lock_reused
+
+    def prepare(self, request: EnvironmentRequest, *, fresh: bool = False) -> Environment | BuildFailure:
+        interpreter, python_version = self.interpreter(request.python)
+        locked = self._locked(request, fresh=fresh)
+        if isinstance(locked, BuildFailure):
+            return locked
+        packages, lock_file, resolve_seconds, lock_reused = locked
         environment_id = _environment_id(interpreter, python_version, packages)
         location = self.home / "envs" / environment_id
         with _exclusive(self.home / "envs" / f"{environment_id}.lock"):
@@ -99,7 +113,7 @@ class UvEnvironmentProvider(EnvironmentProvider):
             environment_id=environment_id,
             location=location,
             python_executable=location / "bin" / "python",
-            resolved=pin_set(Pin.of(name, version) for name, version, _ in packages),
+            resolved=_installed(location),
             resolve_seconds=resolve_seconds,
             install_seconds=install_seconds,
             lock_reused=lock_reused,
@@ -131,8 +145,9 @@ class UvEnvironmentProvider(EnvironmentProvider):
         if request.exclude_newer:
             argv += ["--exclude-newer", request.exclude_newer]
             # Pinned packages are what the probe asks for, whatever their date; only the rest travels in time.
-            for pin in request.pins:
-                argv += ["--exclude-newer-package", f"{pin.name}=2999-01-01T00:00:00Z"]
+            exempt = sorted({*(pin.name for pin in request.pins), *request.current_packages})
+            for name in exempt:
+                argv += ["--exclude-newer-package", f"{name}=2999-01-01T00:00:00Z"]
         result = process.run(argv, cwd=staging, env=self._uv_env, timeout=RESOLVE_TIMEOUT)
         if not result.ok:
             shutil.rmtree(staging, ignore_errors=True)
@@ -159,9 +174,13 @@ class UvEnvironmentProvider(EnvironmentProvider):
         created = process.run(
             [self.uv, "venv", "--quiet", "--python", interpreter, location], env=self._uv_env, timeout=120
         )
+        # uv caches wheels it built from a source tree by the tree's metadata files, which a checkout of
+        # another commit may leave unchanged: with a source tree, install without the cache (--refresh would
+        # do, but uv refuses it offline).
+        rebuild = ["--no-cache"] if any(url.startswith("directory:") for _, _, url in packages) else []
         synced = (
             process.run(
-                [self.uv, "pip", "sync", "--quiet", "--python", location / "bin" / "python", lock_file],
+                [self.uv, "pip", "sync", "--quiet", "--python", location / "bin" / "python", lock_file, *rebuild],
                 env=self._uv_env,
                 timeout=INSTALL_TIMEOUT,
             )
@@ -179,7 +198,16 @@ class UvEnvironmentProvider(EnvironmentProvider):
                 0.0,
                 seconds,
             )
-        marker = {"packages": [{"name": n, "version": v, "url": u} for n, v, u in packages]}
+        listed = process.run(
+            [self.uv, "pip", "list", "--format", "json", "--python", location / "bin" / "python"],
+            env=self._uv_env,
+            timeout=120,
+        )
+        installed = json.loads(listed.stdout) if listed.ok else []
+        marker = {
+            "locked": [{"name": n, "version": v, "url": u} for n, v, u in packages],
+            "installed": {item["name"]: item["version"] for item in installed},
+        }
         (location / READY_MARKER).write_text(json.dumps(marker, indent=1), encoding="utf-8")
         return seconds
 
@@ -212,8 +240,17 @@ def _read_lock(lock_file: Path) -> list[tuple[str, str, str]]:
     for package in data.get("packages", []):
         wheels = package.get("wheels") or []
         origin = wheels[0].get("url", "") if wheels else (package.get("sdist") or {}).get("url", "")
-        packages.append((package["name"], str(package["version"]), origin))
+        if not origin:
+            # A source tree (the commit phase) has no file URL and no version in the lock: its path stands in.
+            origin = "directory:" + str((package.get("directory") or {}).get("path", ""))
+        packages.append((package["name"], str(package.get("version", "")), origin))
     return sorted(packages)
+
+
+def _installed(location: Path) -> tuple[Pin, ...]:
+    """Every distribution installed in the environment, as the installer reported it after installing."""
+    marker = json.loads((location / READY_MARKER).read_text(encoding="utf-8"))
+    return pin_set(Pin.of(name, version) for name, version in marker.get("installed", {}).items())
 
 
 def _environment_id(interpreter: Path, python_version: str, packages: list[tuple[str, str, str]]) -> str:

@@ -37,7 +37,7 @@ exception = "fakepkg.FakeError"
 message_contains = ["pattern 'n -> n 1'", "input shape (1, $n)"]
 
 [recorded_environment]
-fakepkg = "1.5"
+fakepkg = "{recorded}"
 fakedep = "2.0"
 """
 
@@ -80,6 +80,7 @@ def make_project(
     other_error: Sequence[str] = ("1.2",),
     unresolvable: Sequence[str] = ("1.7",),
     timeout: float = 20,
+    recorded: str = "1.5",
 ) -> FakeProject:
     wheels = root / "wheels"
     package = make_fake_package(
@@ -96,7 +97,7 @@ def make_project(
     index_url = write_simple_index(wheels, root / "simple")
     case_dir = root / "project" / "cases" / "fake_case"
     case_dir.mkdir(parents=True)
-    (case_dir / "case.toml").write_text(CASE.format(timeout=timeout), encoding="utf-8")
+    (case_dir / "case.toml").write_text(CASE.format(timeout=timeout, recorded=recorded), encoding="utf-8")
     (case_dir / "replay.py").write_text(REPLAY, encoding="utf-8")
     environ = {k: v for k, v in os.environ.items() if not k.startswith(("PIP_", "UV_", "VIRTUAL_ENV"))}
     environ |= {

@@ -1,0 +1,144 @@
+"""Bisection end to end, offline: ~30 fake releases on a local index, and the commit phase on a git repo."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import pytest
+
+from harness import process
+from tests.integration.conftest import FakeProject, make_project
+
+pytestmark = pytest.mark.integration
+
+VERSIONS = tuple(f"1.{minor}" for minor in range(30))
+BAD = tuple(f"1.{minor}" for minor in range(12, 20))
+
+
+@pytest.fixture(scope="module")
+def thirty(tmp_path_factory: pytest.TempPathFactory) -> FakeProject:
+    project = make_project(
+        tmp_path_factory.mktemp("thirty"),
+        versions=VERSIONS,
+        bad=BAD,
+        hang=(),
+        other_error=("1.25",),
+        unresolvable=("1.5", "1.22"),
+        recorded="1.15",
+    )
+    project.write_versions('[packages.fakepkg]\nversions = ["1.15"]\n[packages.fakedep]\nversions = ["2.0"]\n')
+    return project
+
+
+def test_finds_both_boundaries_from_the_recorded_bad_release(thirty: FakeProject) -> None:
+    result = thirty.harness("bisect", "fake_case", "fakepkg")
+    assert result.returncode == 0, result.output
+    report = json.loads((thirty.root / "reports" / "bisect" / "fake_case--fakepkg.json").read_text())
+    assert (report["regression"]["last_good"], report["regression"]["first_bad"]) == ("1.11", "1.12")
+    assert (report["fix"]["last_bad"], report["fix"]["first_fixed"]) == ("1.19", "1.20")
+    known_bad = json.loads((thirty.root / "reports" / "known-bad.json").read_text())
+    assert [(r["package"], r["specifier"]) for r in known_bad["ranges"]] == [("fakepkg", ">=1.12,<1.20")]
+    probes = report["probes"]
+    skipped = sum(1 for p in probes if p["outcome"] not in ("REPRODUCED", "PASSED"))
+    # Two searches, each within ceil(log2(N)) + 1 plus its strides and one probe per unusable release.
+    assert len(probes) <= 2 * (math.ceil(math.log2(len(VERSIONS))) + 1) + 2 * math.ceil(math.log2(15)) + skipped
+    assert "1.12" in (thirty.root / "reports" / "bisect" / "fake_case--fakepkg.md").read_text()
+
+    again = thirty.harness("bisect", "fake_case", "fakepkg")
+    assert again.returncode == 0
+    assert f"{len(probes)} probes ({len(probes)} from stored records)" in again.stdout
+
+
+def test_given_good_and_bad_with_unusable_releases_between(thirty: FakeProject) -> None:
+    result = thirty.harness("bisect", "fake_case", "fakepkg", "--good", "1.0", "--bad", "1.29", "--fresh")
+    assert result.returncode == 0, result.output
+    # 1.29 passes, so it cannot serve as bad: the harness says so instead of guessing.
+    assert "1.29" in result.stdout
+
+
+def test_unknown_release_is_a_one_line_error(thirty: FakeProject) -> None:
+    result = thirty.harness("bisect", "fake_case", "fakepkg", "--good", "1.99")
+    assert result.returncode == 2
+    assert result.stderr.startswith("harness: error:") and result.stderr.count("\n") == 1
+
+
+BACKEND = '''
+"""A build backend in the tree itself, so uv can build this package with no network."""
+import base64, hashlib, os, zipfile
+
+NAME, VERSION = "fakepkg", open(os.path.join(os.path.dirname(__file__), "VERSION")).read().strip()
+
+
+def _record(path, data):
+    digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+    return f"{path},sha256={digest},{len(data)}"
+
+
+def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
+    name = f"{NAME}-{VERSION}-py3-none-any.whl"
+    info = f"{NAME}-{VERSION}.dist-info"
+    files = {
+        "fakepkg/__init__.py": open(os.path.join(os.path.dirname(__file__), "fakepkg.py"), "rb").read(),
+        f"{info}/METADATA": f"Metadata-Version: 2.1\\nName: {NAME}\\nVersion: {VERSION}\\n".encode(),
+        f"{info}/WHEEL": b"Wheel-Version: 1.0\\nGenerator: backend\\nRoot-Is-Purelib: true\\nTag: py3-none-any\\n",
+    }
+    records = [_record(p, d) for p, d in files.items()] + [f"{info}/RECORD,,"]
+    with zipfile.ZipFile(os.path.join(wheel_directory, name), "w") as wheel:
+        for path, data in files.items():
+            wheel.writestr(path, data)
+        wheel.writestr(f"{info}/RECORD", "\\n".join(records) + "\\n")
+    return name
+
+
+def get_requires_for_build_wheel(config_settings=None):
+    return []
+'''
+
+GOOD_MODULE = "class FakeError(Exception):\n    pass\n\n\ndef compute(n):\n    return [[i] for i in range(n)]\n"
+BAD_MODULE = GOOD_MODULE.replace(
+    "    return [[i] for i in range(n)]",
+    "    raise FakeError(f\"shape mismatch for pattern 'n -> n 1': got 2 dims (input shape (1, {n}))\")",
+)
+
+
+def git(repo: Path, *args: str) -> str:
+    result = process.run(["git", "-C", repo, *args], timeout=60)
+    assert result.ok, result.output
+    return result.stdout.strip()
+
+
+def commit(repo: Path, message: str, files: dict[str, str]) -> str:
+    for name, text in files.items():
+        (repo / name).write_text(text)
+    git(repo, "add", "-A")
+    git(repo, "-c", "user.name=t", "-c", "user.email=t@example.invalid", "commit", "-qm", message)
+    return git(repo, "rev-parse", "HEAD")
+
+
+def test_commit_phase_names_the_first_bad_commit(tmp_path: Path) -> None:
+    project = make_project(tmp_path / "p", hang=(), other_error=(), unresolvable=(), recorded="1.5")
+    project.write_versions('[packages.fakepkg]\nversions = ["1.5"]\n[packages.fakedep]\nversions = ["2.0"]\n')
+    repo = tmp_path / "fakepkg-src"
+    repo.mkdir()
+    git(repo, "init", "-q")
+    pyproject = '[build-system]\nrequires = []\nbuild-backend = "backend"\nbackend-path = ["."]\n'
+    commit(
+        repo,
+        "Release 1.3",
+        {"pyproject.toml": pyproject, "backend.py": BACKEND, "VERSION": "1.3", "fakepkg.py": GOOD_MODULE},
+    )
+    git(repo, "tag", "v1.3")
+    commit(repo, "Document compute()", {"README": "compute(n) returns n rows\n"})
+    bad_sha = commit(repo, "Reshape positions before scaling", {"fakepkg.py": BAD_MODULE})
+    commit(repo, "Tidy imports", {"README": "compute(n) returns n rows.\n"})
+    commit(repo, "Release 1.4", {"VERSION": "1.4"})
+    git(repo, "tag", "v1.4")
+
+    result = project.harness("bisect", "fake_case", "fakepkg", "--git-repo", str(repo))
+    assert result.returncode == 0, result.output
+    assert f"first bad commit: {bad_sha[:12]} Reshape positions before scaling" in result.stdout, result.stderr
+    report = json.loads((project.root / "reports" / "bisect" / "fake_case--fakepkg.json").read_text())
+    assert report["commits"]["first_bad"] == {"sha": bad_sha, "subject": "Reshape positions before scaling"}
+    assert git(repo, "status", "--porcelain") == ""  # the user's clone is untouched
