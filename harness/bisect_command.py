@@ -142,11 +142,12 @@ def repository_url(index: PackageIndex, package: str, version: Version | None) -
     if version is None:
         return None
     urls = index.project_urls(package, version)
+    forges = ("github.com/", "codeberg.org/", "gitlab.com/")
     for label in ("Source", "Source Code", "Repository", "Code", "GitHub", "Homepage", "Home-page", "Home"):
         for key, url in urls.items():
-            if key.lower() == label.lower() and "github.com" in url:
+            if key.lower() == label.lower() and any(forge in url for forge in forges):
                 return url.rstrip("/")
-    return next((url.rstrip("/") for url in urls.values() if "github.com/" in url), None)
+    return next((url.rstrip("/") for url in urls.values() if any(forge in url for forge in forges)), None)
 
 
 def reproduce_command(case: Case, options: BisectOptions) -> str:

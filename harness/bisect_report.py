@@ -86,7 +86,7 @@ def report_to_markdown(
     else:
         shown = report.known_bad or "every release"
         lines.append(f"Known-bad range (machine-readable, as the gate reads it from `{KNOWN_BAD_FILE}`): `{shown}`")
-    if repository_url is not None and _github_path(repository_url) is not None:
+    if repository_url is not None and compare_url(repository_url, Version("0"), Version("1")) is not None:
         lines += [
             "",
             "Compare links assume tags named like the bare version (`1.2.3`); "
@@ -166,25 +166,29 @@ def merge_known_bad(existing: Mapping[str, Any] | None, entry: Mapping[str, Any]
     return {"schema": KNOWN_BAD_SCHEMA, "ranges": merged}
 
 
+_COMPARE_FORMS = {
+    "github.com": "https://github.com/{path}/compare/{older}...{newer}",
+    "www.github.com": "https://github.com/{path}/compare/{older}...{newer}",
+    # Forgejo and Gitea (Codeberg) spell it as GitHub does; GitLab puts it under /-/.
+    "codeberg.org": "https://codeberg.org/{path}/compare/{older}...{newer}",
+    "gitlab.com": "https://gitlab.com/{path}/-/compare/{older}...{newer}",
+}
+
+
 def compare_url(repository_url: str, older: Version, newer: Version) -> str | None:
-    """A GitHub compare link between two release tags, assuming tags named like the bare version (``1.2.3``).
+    """A compare link between two release tags, assuming tags named like the bare version (``1.2.3``).
 
-    None for a repository not on GitHub: other forges spell compare links differently.
+    None for a forge whose compare links we do not know.
     """
-    path = _github_path(repository_url)
-    return None if path is None else f"https://github.com/{path}/compare/{older}...{newer}"
-
-
-_GITHUB_REPOSITORY = re.compile(r"^/([A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+?)(?:\.git)?/?$")
-
-
-def _github_path(repository_url: str) -> str | None:
-    """``owner/name`` of a GitHub repository URL, or None."""
     parts = urlsplit(repository_url.strip())
-    if parts.scheme not in ("http", "https") or parts.netloc.lower() not in ("github.com", "www.github.com"):
+    form = _COMPARE_FORMS.get(parts.netloc.lower()) if parts.scheme in ("http", "https") else None
+    match = _REPOSITORY_PATH.match(parts.path)
+    if form is None or match is None:
         return None
-    match = _GITHUB_REPOSITORY.match(parts.path)
-    return None if match is None else match.group(1)
+    return form.format(path=match.group(1), older=older, newer=newer)
+
+
+_REPOSITORY_PATH = re.compile(r"^/([A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+?)(?:\.git)?/?$")
 
 
 _MARKDOWN_ESCAPES = str.maketrans(

@@ -226,7 +226,12 @@ def test_escape_markdown(text: str, expected: str) -> None:
         ("https://github.com/lucidrains/x-transformers/", f"{REPO}/compare/1.0...1.1"),
         ("https://github.com/lucidrains/x-transformers.git", f"{REPO}/compare/1.0...1.1"),
         ("http://www.github.com/lucidrains/x-transformers", f"{REPO}/compare/1.0...1.1"),
-        ("https://gitlab.com/group/project", None),
+        ("https://gitlab.com/group/project", "https://gitlab.com/group/project/-/compare/1.0...1.1"),
+        (
+            "https://codeberg.org/lucidrains/x-transformers",
+            "https://codeberg.org/lucidrains/x-transformers/compare/1.0...1.1",
+        ),
+        ("https://example.org/group/project", None),
         ("https://github.com/lucidrains", None),
         ("https://github.com/a/b/tree/main", None),
         ("git@github.com:lucidrains/x-transformers.git", None),
