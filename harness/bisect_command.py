@@ -174,7 +174,7 @@ def write_bisection(
         {"version": str(r.version), "upload_time": r.upload_time.isoformat() if r.upload_time else None}
         for r in releases
     ]
-    data["known_bad_range"] = f"{report.package}{report.known_bad}" if report.known_bad is not None else None
+    data["known_bad_range"] = report.known_bad
     markdown = report_to_markdown(report, repository_url=repository, reproduce_command=command)
     if commits is not None:
         data["commits"] = commits_to_json(commits)
