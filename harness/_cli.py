@@ -21,6 +21,14 @@ from harness.bisect_command import (
     reproduce_command,
     write_bisection,
 )
+from harness.culprit_command import (
+    CulpritFinding,
+    bisect_culprit,
+    culprit_summary,
+    isolate_culprit,
+    load_delta,
+    write_culprit,
+)
 from harness.environments.uv import UvEnvironmentProvider
 from harness.errors import ConfigError, HarnessError
 from harness.gate.policy import decide, static_findings, usage_decision
@@ -218,6 +226,29 @@ def command_bisect(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def command_culprit(args: argparse.Namespace) -> int:
+    workspace = Workspace.at(args.root)
+    (case,) = workspace.cases([args.case])
+    delta = load_delta(args.good_env, args.bad_env, only=tuple(args.only))
+    spec = workspace.matrix_spec(args.versions)
+    sources = package_sources(spec)
+    prober = make_prober(workspace, spec, sources, fresh=args.fresh, mode=args.mode, preload=args.preload)
+    try:
+        result = isolate_culprit(case, prober, delta)
+        bisection = None
+        if args.bisect:
+            index = index_for(sources, cache_dir=workspace.home / "index")
+            bisection = bisect_culprit(case, prober, index, delta, result)
+    finally:
+        close_runner(prober)
+    finding = CulpritFinding(delta, result, bisection)
+    written = write_culprit(workspace.reports_dir, case, finding)
+    write_reports(workspace, [case])
+    print(culprit_summary(finding))
+    print(f"{len(result.trials)} trials; report: {written}")
+    return EXIT_OK
+
+
 def add_mode_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--mode",
@@ -248,6 +279,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_repro_command(commands)
     _add_report_command(commands)
     _add_bisect_command(commands)
+    _add_culprit_command(commands)
     _add_gate_command(commands)
     _add_listing_command(commands)
     return parser
@@ -315,6 +347,34 @@ def _add_bisect_command(commands: argparse._SubParsersAction[argparse.ArgumentPa
     bisect.add_argument("--fresh", action="store_true", help="probe again even where a stored record exists")
     add_mode_option(bisect)
     bisect.set_defaults(handler=command_bisect)
+
+
+def _add_culprit_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    culprit = commands.add_parser(
+        "culprit", help="which of the changes between a good and a bad environment breaks the case"
+    )
+    culprit.add_argument("case", help="case id or folder")
+    culprit.add_argument(
+        "--good-env",
+        type=Path,
+        required=True,
+        help="the environment that worked: pip freeze output, requirements, pylock.toml or uv.lock",
+    )
+    culprit.add_argument("--bad-env", type=Path, required=True, help="the environment that fails, in the same forms")
+    culprit.add_argument(
+        "--only",
+        action="append",
+        default=[],
+        metavar="PACKAGE",
+        help="consider only these packages' changes (the rest stay at the good versions)",
+    )
+    culprit.add_argument(
+        "--no-bisect", dest="bisect", action="store_false", help="do not bisect the culprit's releases afterwards"
+    )
+    culprit.add_argument("--versions", type=Path, default=None)
+    culprit.add_argument("--fresh", action="store_true")
+    add_mode_option(culprit)
+    culprit.set_defaults(handler=command_culprit)
 
 
 def _add_gate_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
