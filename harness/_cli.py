@@ -21,6 +21,7 @@ from harness.bisect_command import (
     reproduce_command,
     write_bisection,
 )
+from harness.case import load_case
 from harness.culprit_command import (
     CulpritFinding,
     bisect_culprit,
@@ -45,15 +46,19 @@ from harness.gate.run import (
 )
 from harness.index.combined import index_for
 from harness.matrix import MatrixSpec
+from harness.outcome import Outcome
 from harness.pins import Pin
 from harness.probe import Prober
-from harness.reporting import KNOWN_BAD_FILE, write_reports
+from harness.recording import record_case
+from harness.reporting import KNOWN_BAD_FILE, read_json_files, write_reports
+from harness.reports.export import install_command_for, render_bug_report
 from harness.reports.progress import progress_for
 from harness.repro import execute, plan, select
 from harness.runners.forkserver import DEFAULT_PRELOAD, ForkServerRunner
 from harness.runners.interface import CaseRunner
 from harness.runners.isolated import IsolatedRunner
 from harness.sources import PackageSources
+from harness.store import write_atomically
 from harness.workspace import Workspace, expand_matrix, package_sources
 
 EXIT_OK = 0
@@ -249,6 +254,80 @@ def command_culprit(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def command_sweep(args: argparse.Namespace) -> int:
+    workspace = Workspace.at(args.root)
+    (case,) = workspace.cases([args.case])
+    if not case.sweep:
+        raise ConfigError(f"case {case.id} declares no [sweep] grid in its case.toml")
+    spec = workspace.matrix_spec(args.versions)
+    sources = package_sources(spec)
+    overrides = {pin.name: pin for pin in (Pin.parse(text) for text in args.with_)}
+    pins = tuple({**{pin.name: pin for pin in case.recorded.pins}, **overrides}.values())
+    prober = make_prober(workspace, spec, sources, fresh=args.fresh, mode=args.mode, preload=args.preload)
+    points = list(case.sweep_points())
+    progress = progress_for(sys.stderr, parallel=1)
+    progress.start(len(points))
+    try:
+        for parameters in points:
+            label = ", ".join(f"{name}={value}" for name, value in parameters)
+            progress.probe_started(label)
+            result = prober.probe(case, prober.request_for(case, pins, parameters))
+            progress.probe_finished(label, result.record.outcome, result.record.timings.total, result.reused)
+    finally:
+        progress.finish()
+        close_runner(prober)
+    write_reports(workspace, [case])
+    print((workspace.reports_dir / case.id / "sweep.md").read_text(encoding="utf-8"))
+    return EXIT_OK
+
+
+def command_export(args: argparse.Namespace) -> int:
+    workspace = Workspace.at(args.root)
+    (case,) = workspace.cases([args.case])
+    wanted = {Pin.parse(text) for text in args.with_}
+    candidates = [
+        record
+        for record in workspace.records.records(case.id)
+        if record.outcome is Outcome.REPRODUCED and wanted <= set(record.request.pins)
+    ]
+    if not candidates:
+        raise ConfigError(
+            f"no REPRODUCED record of {case.id} with {', '.join(map(str, wanted)) or 'any versions'}; "
+            "run nox -s repro first"
+        )
+    record = max(candidates, key=lambda r: (r.request.parameters == case.parameters, r.started_at))
+    bisections = read_json_files(sorted((workspace.reports_dir / "bisect").glob(f"{case.id}--*.json")))
+    text = render_bug_report(
+        case,
+        record,
+        replay_source=case.replay_file.read_text(encoding="utf-8"),
+        install_command=install_command_for(record, order=case.packages),
+        bisection=bisections[0] if bisections else None,
+    )
+    target = args.output or workspace.reports_dir / case.id / "bug-report.md"
+    write_atomically(target, text)
+    print(text)
+    print(f"(written to {target})", file=sys.stderr)
+    return EXIT_OK
+
+
+def command_record(args: argparse.Namespace) -> int:
+    workspace = Workspace.at(args.root)
+    recording = record_case(
+        args.script,
+        args.cases_dir or workspace.cases_dir,
+        case_id=args.id,
+        packages=[name.strip() for name in args.packages.split(",") if name.strip()],
+        python=args.python,
+        title=args.title,
+    )
+    load_case(recording.folder)  # what we wrote must load; a failure here is a bug worth seeing at once
+    print(f"recorded {recording.error.type_name}: {recording.error.first_line}")
+    print(f"case folder: {recording.folder} (pins: {', '.join(f'{k}=={v}' for k, v in recording.pins.items())})")
+    print("Review its [signature] in case.toml, then run: nox -s repro")
+    return EXIT_OK
+
+
 def add_mode_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--mode",
@@ -281,6 +360,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_bisect_command(commands)
     _add_culprit_command(commands)
     _add_gate_command(commands)
+    _add_sweep_command(commands)
+    _add_export_command(commands)
+    _add_record_command(commands)
     _add_listing_command(commands)
     return parser
 
@@ -375,6 +457,51 @@ def _add_culprit_command(commands: argparse._SubParsersAction[argparse.ArgumentP
     culprit.add_argument("--fresh", action="store_true")
     add_mode_option(culprit)
     culprit.set_defaults(handler=command_culprit)
+
+
+def _add_sweep_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    sweep = commands.add_parser(
+        "sweep", help="which parameter combinations of a case reproduce, for one set of versions"
+    )
+    sweep.add_argument("case", help="case id or folder")
+    sweep.add_argument(
+        "--with",
+        dest="with_",
+        action="append",
+        default=[],
+        metavar="NAME==VERSION",
+        help="versions to sweep with (default: the case's recorded environment)",
+    )
+    sweep.add_argument("--versions", type=Path, default=None)
+    sweep.add_argument("--fresh", action="store_true")
+    add_mode_option(sweep)
+    sweep.set_defaults(handler=command_sweep)
+
+
+def _add_export_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    export = commands.add_parser("export", help="write a paste-ready upstream bug report from a reproduced record")
+    export.add_argument("case", help="case id or folder")
+    export.add_argument(
+        "--with",
+        dest="with_",
+        action="append",
+        default=[],
+        metavar="NAME==VERSION",
+        help="choose the record with these versions (default: the newest reproduction)",
+    )
+    export.add_argument("--output", type=Path, default=None, help="default reports/<case>/bug-report.md")
+    export.set_defaults(handler=command_export)
+
+
+def _add_record_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    record = commands.add_parser("record", help="turn a failing script into a new case folder")
+    record.add_argument("script", type=Path, help="the script that fails")
+    record.add_argument("--id", required=True, help="the new case's id (its folder name)")
+    record.add_argument("--packages", required=True, help="comma-separated packages the case concerns, e.g. a,b")
+    record.add_argument("--python", default=sys.executable, help="interpreter of the failing environment")
+    record.add_argument("--title", default=None)
+    record.add_argument("--cases-dir", type=Path, default=None, help="default: cases/ of the project")
+    record.set_defaults(handler=command_record)
 
 
 def _add_gate_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -12,6 +12,7 @@ from harness.case import Case
 from harness.reports.html import render_index, write_index
 from harness.store import write_atomically, write_json
 from harness.summary import CaseSummary, summarize, summary_to_json, summary_to_markdown
+from harness.sweep import sweep_tables, sweep_to_json, sweep_to_markdown
 from harness.workspace import Workspace
 
 KNOWN_BAD_FILE = "known-bad.json"
@@ -41,6 +42,10 @@ def write_reports(workspace: Workspace, cases: Sequence[Case]) -> list[CaseSumma
         write_json(folder / "summary.json", summary_to_json(summary))
         write_atomically(folder / "summary.md", summary_to_markdown(summary))
         summaries.append(summary)
+        tables = sweep_tables(case, records)
+        if tables:
+            write_json(folder / "sweep.json", [sweep_to_json(table) for table in tables])
+            write_atomically(folder / "sweep.md", sweep_to_markdown(case, tables))
     bisections = read_json_files(sorted(reports.glob("bisect/*.json")))
     known_bad = next(iter(read_json_files([reports / KNOWN_BAD_FILE])), None)
     generated_at = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")

@@ -39,6 +39,9 @@ message_contains = ["pattern 'n -> n 1'", "input shape (1, $n)"]
 [recorded_environment]
 fakepkg = "{recorded}"
 fakedep = "2.0"
+
+[sweep]
+n = [1, 4]
 """
 
 
