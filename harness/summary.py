@@ -62,8 +62,14 @@ def summarize(case: Case, records: Iterable[ProbeRecord]) -> CaseSummary:
     row_package = case.packages[0]
     column_packages = tuple(case.packages[1:])
     current = [r for r in records if r.request.case_id == case.id]
+    # Time-travel probes (bisection) resolved their other dependencies as of an old date: they belong to the
+    # bisection report, not to the matrix of today's resolutions.
     usable = [
-        r for r in current if r.request.case_hash == case.content_hash and r.request.parameters == case.parameters
+        r
+        for r in current
+        if r.request.case_hash == case.content_hash
+        and r.request.parameters == case.parameters
+        and not r.request.exclude_newer
     ]
     cells: dict[tuple[Version, tuple[Version, ...]], Cell] = {}
     for record in sorted(latest_per_request(usable), key=lambda r: r.started_at):
@@ -81,7 +87,7 @@ def summarize(case: Case, records: Iterable[ProbeRecord]) -> CaseSummary:
         rows=tuple(sorted({row for row, _ in cells})),
         columns=tuple(sorted({column for _, column in cells})),
         cells=cells,
-        stale_records=len(current) - len(usable),
+        stale_records=sum(1 for r in current if r.request.case_hash != case.content_hash),
     )
 
 
