@@ -14,6 +14,7 @@ from packaging.version import Version
 from harness.bisect_driver import BisectionReport, ProbeOutcome, ProbeStep, known_bad_bounds
 from harness.bisection import Direction, SearchResult, SearchStatus
 from harness.errors import ConfigError
+from harness.markdown import inline
 
 REPORT_SCHEMA = 1
 KNOWN_BAD_SCHEMA = 1
@@ -66,10 +67,10 @@ def report_to_markdown(
     """A human-readable report; everything that came from a probe or a user is escaped."""
     dates = _dates(report, upload_dates)
     lines = [
-        f"# Bisection of {escape_markdown(report.package)} for case {escape_markdown(report.case_id)}",
+        f"# Bisection of {inline(report.package)} for case {inline(report.case_id)}",
         "",
         f"Finished {report.finished_at.strftime('%Y-%m-%d %H:%M %Z').strip()}.",
-        f"Held fixed: {', '.join(map(escape_markdown, report.held)) or 'nothing'}.",
+        f"Held fixed: {', '.join(map(inline, report.held)) or 'nothing'}.",
         f"Started from: {_anchors_text(report)}.",
         "",
         "## Verdict",
@@ -123,7 +124,7 @@ def report_to_markdown(
         lines += ["", "## Reproduce with", "", fence, reproduce_command, fence]
     if report.notes:
         lines += ["", "## Notes", ""]
-        lines += [f"- {escape_markdown(note)}" for note in report.notes]
+        lines += [f"- {inline(note)}" for note in report.notes]
     return "\n".join(lines) + "\n"
 
 
@@ -189,30 +190,6 @@ def compare_url(repository_url: str, older: Version, newer: Version) -> str | No
 
 
 _REPOSITORY_PATH = re.compile(r"^/([A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+?)(?:\.git)?/?$")
-
-
-_MARKDOWN_ESCAPES = str.maketrans(
-    {
-        "\\": "\\\\",
-        "`": "\\`",
-        "|": "\\|",
-        "*": "\\*",
-        "_": "\\_",
-        "~": "\\~",
-        "[": "\\[",
-        "]": "\\]",
-        "<": "&lt;",
-        ">": "&gt;",
-        "&": "&amp;",
-        "\r": " ",
-        "\n": " ",
-    }
-)
-
-
-def escape_markdown(text: str) -> str:
-    """Text safe inside a Markdown paragraph or table cell: no formatting, no HTML, no line or cell breaks."""
-    return text.translate(_MARKDOWN_ESCAPES)
 
 
 def _entry_key(entry: Mapping[str, Any]) -> tuple[str, str]:
@@ -281,9 +258,9 @@ def _compare(result: SearchResult[Version], repository_url: str | None) -> str |
 def _anchors_text(report: BisectionReport) -> str:
     parts = []
     if report.good is not None:
-        parts.append(f"good {escape_markdown(str(report.good))}")
+        parts.append(f"good {inline(str(report.good))}")
     if report.bad is not None:
-        parts.append(f"bad {escape_markdown(str(report.bad))}")
+        parts.append(f"bad {inline(str(report.bad))}")
     return ", ".join(parts) or "nothing"
 
 
@@ -291,7 +268,7 @@ def _side_cell(label: str, version: Version | None, dates: Mapping[Version, date
     if version is None:
         return "none"
     day = _day(version, dates)
-    return f"{label} {escape_markdown(str(version))}" + (f" ({day})" if day else "")
+    return f"{label} {inline(str(version))}" + (f" ({day})" if day else "")
 
 
 def _result_row(result: SearchResult[Version], dates: Mapping[Version, datetime], repository_url: str | None) -> str:
@@ -301,12 +278,12 @@ def _result_row(result: SearchResult[Version], dates: Mapping[Version, datetime]
     return (
         f"| {result.direction.value} | {result.status.value.replace('_', ' ')} | "
         f"{_side_cell(before_name, result.before, dates)} | {_side_cell(after_name, result.after, dates)} | "
-        f"{compare} | {escape_markdown(result.message)} |"
+        f"{compare} | {inline(result.message)} |"
     )
 
 
 def _probe_cells(probe: ProbeOutcome, dates: Mapping[Version, datetime]) -> str:
-    return f"{escape_markdown(str(probe.version))} | {_day(probe.version, dates)} | {probe.outcome.value}"
+    return f"{inline(str(probe.version))} | {_day(probe.version, dates)} | {probe.outcome.value}"
 
 
 def _detail_cell(probe: ProbeOutcome) -> str:
@@ -314,7 +291,7 @@ def _detail_cell(probe: ProbeOutcome) -> str:
     first = stripped.splitlines()[0] if stripped else ""
     if len(first) > _DETAIL_LIMIT:
         first = first[: _DETAIL_LIMIT - 1] + "…"
-    return escape_markdown(first)
+    return inline(first)
 
 
 def _longest_backtick_run(text: str) -> int:

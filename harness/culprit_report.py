@@ -2,28 +2,14 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from typing import Any
 
 from harness.culprit import CulpritResult, CulpritStatus, Trial
 from harness.envdiff import EnvironmentDelta, PackageChange
+from harness.markdown import inline
 
 SCHEMA_VERSION = 1
-
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]|~])")
-# Text that would start a block (heading, quote, list, thematic break) if it began a line or a list item.
-_BLOCK_START = re.compile(r"^[#>+=-]")
-_ORDERED_ITEM = re.compile(r"^(\d{1,9})([.)])(?=\s|$)")
-
-
-def md_escape(text: str) -> str:
-    """Make text from package metadata or messages inert in Markdown: one line, no markup, no HTML."""
-    flat = " ".join(text.split())
-    flat = flat.replace("&", "&amp;").replace("<", "&lt;")
-    flat = _MARKDOWN_SPECIAL.sub(r"\\\1", flat)
-    flat = _ORDERED_ITEM.sub(r"\1\\\2", flat)
-    return _BLOCK_START.sub(lambda match: "\\" + match.group(), flat)
 
 
 def _join(items: Sequence[str]) -> str:
@@ -127,13 +113,13 @@ def _role(result: CulpritResult, change: PackageChange) -> str:
 
 
 def _version_cell(version: object | None) -> str:
-    return "(absent)" if version is None else md_escape(str(version))
+    return "(absent)" if version is None else inline(str(version))
 
 
 def _trial_cell(result: CulpritResult, trial: Trial) -> str:
     if not trial.applied:
         return "none (old environment)"
-    text = ", ".join(md_escape(_applied(change)) for change in trial.applied)
+    text = ", ".join(inline(_applied(change)) for change in trial.applied)
     return f"{text} (new environment)" if len(trial.applied) == len(result.changes) else text
 
 
@@ -145,11 +131,11 @@ def culprit_markdown(
     heading: str = "## Which change broke it",
 ) -> str:
     """A Markdown section: the verdict, the changes and their roles, every trial in order, and the notes."""
-    lines = [heading, "", md_escape(culprit_sentence(result, first_bad=first_bad)), ""]
+    lines = [heading, "", inline(culprit_sentence(result, first_bad=first_bad)), ""]
     if result.changes:
         lines += ["| package | old | new | change | role |", "| --- | --- | --- | --- | --- |"]
         lines += [
-            f"| {md_escape(change.name)} | {_version_cell(change.old)} | {_version_cell(change.new)} "
+            f"| {inline(change.name)} | {_version_cell(change.old)} | {_version_cell(change.new)} "
             f"| {change.kind.value} | {_role(result, change)} |"
             for change in result.changes
         ]
@@ -157,18 +143,18 @@ def culprit_markdown(
     if delta is not None and delta.excluded:
         lines += [
             f"Left out of the search and held at their {delta.excluded_at.value} versions: "
-            f"{md_escape(_listed(delta.excluded))}.",
+            f"{inline(_listed(delta.excluded))}.",
             "",
         ]
     unresolvable = result.unresolvable
     if unresolvable:
-        combos = "; ".join(" + ".join(md_escape(_applied(c)) for c in trial.applied) for trial in unresolvable)
+        combos = "; ".join(" + ".join(inline(_applied(c)) for c in trial.applied) for trial in unresolvable)
         lines += [f"The resolver rejected {len(unresolvable)} combination(s), not counted as failures: {combos}.", ""]
     dragged = result.with_companions
     if dragged:
         retries = "; ".join(
-            f"{' + '.join(md_escape(_applied(c)) for c in trial.requested)} with "
-            f"{' + '.join(md_escape(_applied(c)) for c in trial.dragged)}"
+            f"{' + '.join(inline(_applied(c)) for c in trial.requested)} with "
+            f"{' + '.join(inline(_applied(c)) for c in trial.dragged)}"
             for trial in dragged
         )
         lines += [f"Retried with the changes they need dragged along: {retries}.", ""]
@@ -181,13 +167,13 @@ def culprit_markdown(
         ]
         lines += [
             f"| {number} | {_trial_cell(result, trial)} "
-            f"| {', '.join(md_escape(change.name) for change in trial.dragged)} "
+            f"| {', '.join(inline(change.name) for change in trial.dragged)} "
             f"| {trial.outcome.value} | {trial.result.value.lower()} |"
             for number, trial in enumerate(result.trials, start=1)
         ]
         lines.append("")
     if result.notes:
         lines += ["### Notes", ""]
-        lines += [f"- {md_escape(note)}" for note in result.notes]
+        lines += [f"- {inline(note)}" for note in result.notes]
         lines.append("")
     return "\n".join(lines)

@@ -151,14 +151,7 @@ class UvEnvironmentProvider(EnvironmentProvider):
         result = process.run(argv, cwd=staging, env=self._uv_env, timeout=RESOLVE_TIMEOUT)
         if not result.ok:
             shutil.rmtree(staging, ignore_errors=True)
-            output = result.output if not result.timed_out else "resolution timed out\n" + result.output
-            return BuildFailure(
-                InstallStage.RESOLVE,
-                classify_install_failure(InstallStage.RESOLVE, output),
-                output[-4000:],
-                result.seconds,
-                0.0,
-            )
+            return _failure(InstallStage.RESOLVE, result, resolve_seconds=result.seconds)
         shutil.rmtree(lock_dir, ignore_errors=True)
         try:
             os.replace(staging, lock_dir)
@@ -190,14 +183,7 @@ class UvEnvironmentProvider(EnvironmentProvider):
         seconds = created.seconds + (synced.seconds if synced is not created else 0.0)
         if not synced.ok:
             shutil.rmtree(location, ignore_errors=True)
-            output = synced.output if not synced.timed_out else "installation timed out\n" + synced.output
-            return BuildFailure(
-                InstallStage.INSTALL,
-                classify_install_failure(InstallStage.INSTALL, output),
-                output[-4000:],
-                0.0,
-                seconds,
-            )
+            return _failure(InstallStage.INSTALL, synced, install_seconds=seconds)
         listed = process.run(
             [self.uv, "pip", "list", "--format", "json", "--python", location / "bin" / "python"],
             env=self._uv_env,
@@ -210,6 +196,15 @@ class UvEnvironmentProvider(EnvironmentProvider):
         }
         (location / READY_MARKER).write_text(json.dumps(marker, indent=1), encoding="utf-8")
         return seconds
+
+
+def _failure(
+    stage: InstallStage, result: process.Completed, *, resolve_seconds: float = 0.0, install_seconds: float = 0.0
+) -> BuildFailure:
+    output = result.output if not result.timed_out else f"{stage.value} timed out\n{result.output}"
+    return BuildFailure(
+        stage, classify_install_failure(stage, output), output[-4000:], resolve_seconds, install_seconds
+    )
 
 
 def _probe_project(request: EnvironmentRequest) -> str:

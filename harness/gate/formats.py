@@ -8,7 +8,6 @@ XML, workflow commands), and no line of plain-text output ever begins with untru
 
 from __future__ import annotations
 
-import re
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Sequence
 
@@ -21,12 +20,7 @@ from harness.gate.policy import (
     environment_label,
     one_line,
 )
-
-# Characters that are illegal in XML 1.0, invisible (zero-width, bidi overrides: "Trojan source"), or that a
-# terminal interprets (ESC); lone surrogates come from output decoded with errors="surrogateescape".
-_UNSAFE = re.compile(
-    r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff\ufeff\ufffe\uffff]"
-)
+from harness.markdown import inline, safe_line, visible
 
 _VERDICT_BLURB = {
     GateVerdict.CLEAR: "No recorded case reproduces with the proposed versions.",
@@ -37,21 +31,6 @@ _VERDICT_BLURB = {
     ),
     GateVerdict.USAGE: "The gate could not run because of its configuration or command line.",
 }
-
-
-def visible(text: str) -> str:
-    """Replace control, invisible and XML-illegal characters by ``\\xNN``/``\\uNNNN`` so they show and do no harm."""
-    return _UNSAFE.sub(_escape_code, text)
-
-
-def _escape_code(match: re.Match[str]) -> str:
-    code = ord(match.group())
-    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
-
-
-def safe_line(text: str, limit: int = 300) -> str:
-    """One bounded line with every unsafe character made visible."""
-    return visible(one_line(text, limit))
 
 
 # --- plain text ---------------------------------------------------------------------------------------------------
@@ -164,31 +143,6 @@ def _bounded(text: str, limit: int) -> str:
 
 # --- Markdown -----------------------------------------------------------------------------------------------------
 
-# What CommonMark/GFM may read as markup inside a line: "$" is GitHub's math, "~" strike-through, ":" starts
-# autolinks and emoji. Other punctuation only matters at the start of a block, handled in escape_markdown.
-_MARKDOWN_INLINE = frozenset("\\`*_[]|#~$:")
-_HTML_ENTITIES = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"}
-_ASCII_PUNCTUATION = frozenset("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~")
-
-
-def escape_markdown(text: str, limit: int = 300) -> str:
-    """One inline line of literal text, safe in a table cell, a list item or HTML around it.
-
-    Newlines are folded, so a message cannot end a table row or start a heading; HTML characters become
-    entities, so ``</details><script>`` is text; Markdown punctuation is backslash-escaped, so pipes cannot
-    open a cell and backticks, brackets and ``#`` cannot open code, links or headings; a leading ``-``, ``+``
-    or ``1.`` cannot start a nested list. The text is bounded *before* escaping, so truncation never leaves a
-    dangling backslash in front of a table's pipe.
-    """
-    plain = safe_line(text, limit)
-    escaped = [_HTML_ENTITIES.get(ch) or (f"\\{ch}" if ch in _MARKDOWN_INLINE else ch) for ch in plain]
-    if plain and escaped[0] == plain[0] and plain[0] in _ASCII_PUNCTUATION:  # not yet escaped
-        escaped[0] = f"\\{plain[0]}"
-    ordered = re.match(r"\d+([.)])", plain)
-    if ordered:
-        escaped[ordered.end() - 1] = f"\\{ordered.group(1)}"
-    return "".join(escaped)
-
 
 def markdown_summary(decision: GateDecision, *, max_rows: int = 40, max_chars: int = 60_000) -> str:
     """A Markdown report for a PR comment or ``$GITHUB_STEP_SUMMARY`` (GitHub caps comments at 65536 chars)."""
@@ -204,7 +158,7 @@ def _markdown(decision: GateDecision, max_rows: int) -> str:
     verdict = decision.verdict
     out = [f"## Dependency gate: {verdict.value} (exit code {decision.exit_code})", "", _VERDICT_BLURB[verdict], ""]
     if verdict is GateVerdict.USAGE:
-        out += [f"- {escape_markdown(reason)}" for reason in decision.reasons] + [""]
+        out += [f"- {inline(reason)}" for reason in decision.reasons] + [""]
     blocking = decision.blocking
     if blocking:
         out += _table(
@@ -215,8 +169,7 @@ def _markdown(decision: GateDecision, max_rows: int) -> str:
     if decision.expired:
         out += ["**Expired acknowledgements** (they no longer apply):", ""]
         out += [
-            f"- {escape_markdown(a.scope)}: expired on {a.until.isoformat()} ({escape_markdown(a.reason)})"
-            for a in decision.expired
+            f"- {inline(a.scope)}: expired on {a.until.isoformat()} ({inline(a.reason)})" for a in decision.expired
         ] + [""]
     acknowledged = decision.acknowledged
     if acknowledged:
@@ -248,13 +201,13 @@ def _markdown(decision: GateDecision, max_rows: int) -> str:
             ),
         )
     if verdict is GateVerdict.CLEAR and not decision.judgements:
-        out += [f"- {escape_markdown(reason)}" for reason in decision.reasons] + [""]
+        out += [f"- {inline(reason)}" for reason in decision.reasons] + [""]
     return "\n".join(out).rstrip("\n") + "\n"
 
 
 def _table(header: Sequence[str], rows: Sequence[Sequence[str]], max_rows: int) -> list[str]:
     lines = ["| " + " | ".join(header) + " |", "|" + " --- |" * len(header)]
-    lines += ["| " + " | ".join(escape_markdown(cell) for cell in row) + " |" for row in rows[:max_rows]]
+    lines += ["| " + " | ".join(inline(cell) for cell in row) + " |" for row in rows[:max_rows]]
     if len(rows) > max_rows:
         lines.append(f"\n... and {len(rows) - max_rows} more rows (see the JUnit report)")
     return [*lines, ""]
@@ -262,7 +215,7 @@ def _table(header: Sequence[str], rows: Sequence[Sequence[str]], max_rows: int) 
 
 def _details(summary: str, body: list[str]) -> list[str]:
     # Blank lines around the body let GitHub render the Markdown table inside the HTML block.
-    return ["<details>", f"<summary>{escape_markdown(summary)}</summary>", "", *body, "</details>", ""]
+    return ["<details>", f"<summary>{inline(summary)}</summary>", "", *body, "</details>", ""]
 
 
 def _case_label(judgement: Judgement) -> str:

@@ -15,7 +15,6 @@ from packaging.version import Version
 from harness.bisect_driver import BisectionReport, ProbeOutcome, run_bisection
 from harness.bisect_report import (
     compare_url,
-    escape_markdown,
     known_bad_entry,
     merge_known_bad,
     report_to_json,
@@ -154,7 +153,7 @@ def test_markdown_lists_every_probe_with_its_fields() -> None:
     assert "the first bad is one of 1.42.20, 1.42.21; 1.42.20 could not be probed" in markdown
     assert "bare version" in markdown
     assert "```\nharness bisect einops-rearrange\n```" in markdown
-    assert "## Notes" in markdown and "could not be used (INSTALL\\_FAILED)" in markdown
+    assert "## Notes" in markdown and "could not be used (INSTALL_FAILED)" in markdown
 
 
 def test_markdown_escapes_what_came_from_exceptions() -> None:
@@ -196,24 +195,6 @@ def test_markdown_without_reproduction() -> None:
     assert "invalid anchor" in markdown
     assert known_bad_entry(report) is None
     assert report_to_json(report)["known_bad"] is None
-
-
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
-        ("plain text 1.2.3", "plain text 1.2.3"),
-        ("a|b", "a\\|b"),
-        ("`code`", "\\`code\\`"),
-        ("<b>x</b>", "&lt;b&gt;x&lt;/b&gt;"),
-        ("a & b", "a &amp; b"),
-        ("*x* _y_ ~z~", "\\*x\\* \\_y\\_ \\~z\\~"),
-        ("[t](u)", "\\[t\\](u)"),
-        ("back\\slash", "back\\\\slash"),
-        ("two\nlines\r\n", "two lines  "),
-    ],
-)
-def test_escape_markdown(text: str, expected: str) -> None:
-    assert escape_markdown(text) == expected
 
 
 # --- compare links ------------------------------------------------------------------------------------------

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from harness.culprit import CulpritResult, CulpritStatus, Subset, Trial, isolate
-from harness.culprit_report import culprit_markdown, culprit_sentence, culprit_to_json, md_escape
+from harness.culprit_report import culprit_markdown, culprit_sentence, culprit_to_json
 from harness.envdiff import PackageChange, diff_environments, restrict_to
 from harness.outcome import Outcome
 from harness.pins import Pin
@@ -180,25 +180,3 @@ def test_markdown_for_a_search_that_stopped_early_has_no_roles() -> None:
     assert text.startswith("### Culprit\n\nThe new environment passes too")
     assert "**culprit**" not in text
     assert "| torch | 2.13.0 | 2.14.1 | upgrade | - |" in text.splitlines()
-
-
-@pytest.mark.parametrize(
-    ("text", "escaped"),
-    [
-        ("1.42.20", "1.42.20"),
-        ("x-transformers 1.42.20 -> 1.43.1", "x-transformers 1.42.20 -> 1.43.1"),
-        ("a|b", "a\\|b"),
-        ("snake_case", "snake\\_case"),
-        ("<script>", "&lt;script>"),
-        ("AT&T", "AT&amp;T"),
-        ("two\nlines", "two lines"),
-        ("# title", "\\# title"),
-        ("> quote", "\\> quote"),
-        ("- item", "\\- item"),
-        ("1. item", "1\\. item"),
-        ("`code`", "\\`code\\`"),
-        ("back\\slash", "back\\\\slash"),
-    ],
-)
-def test_md_escape(text: str, escaped: str) -> None:
-    assert md_escape(text) == escaped

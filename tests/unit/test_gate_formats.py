@@ -12,14 +12,12 @@ from junitparser import Error, Failure, JUnitXml, TestCase, TestSuite
 from harness.gate.acknowledgements import Acknowledgement
 from harness.gate.formats import (
     FORMATTERS,
-    escape_markdown,
     escape_workflow_data,
     escape_workflow_property,
     github_annotations,
     human_summary,
     junit_xml,
     markdown_summary,
-    visible,
 )
 from harness.gate.policy import (
     GateDecision,
@@ -29,6 +27,7 @@ from harness.gate.policy import (
     static_findings,
     usage_decision,
 )
+from harness.markdown import inline, visible
 from harness.outcome import Outcome
 from harness.pins import Pin
 
@@ -205,11 +204,11 @@ def unescaped(line: str, char: str) -> int:
     ],
 )
 def test_escape_markdown(text: str, expected: str) -> None:
-    assert escape_markdown(text) == expected
+    assert inline(text) == expected
 
 
 def test_escape_markdown_truncates_before_escaping() -> None:
-    escaped = escape_markdown("|" * 1000, limit=50)
+    escaped = inline("|" * 1000, limit=50)
     assert not escaped.endswith("\\")
     assert unescaped(escaped, "|") == 0
 
