@@ -14,8 +14,8 @@ from harness.case import Case
 from harness.errors import ConfigError
 from harness.gate.acknowledgements import Acknowledgement, load_acknowledgements
 from harness.gate.formats import github_annotations, human_summary, junit_xml, markdown_summary
-from harness.gate.inputs import merge_candidates, parse_candidate_options, read_candidates, read_environment
 from harness.gate.policy import GateDecision, KnownBadRange, LiveResult, parse_known_bad_ranges
+from harness.pinfiles import merge_candidates, parse_candidate_options, read_candidates, read_environment
 from harness.pins import Pin, pin_set
 from harness.probe import Prober
 from harness.store import write_atomically

@@ -1,4 +1,4 @@
-"""Candidate versions for the gate: exact pins read from requirements, pyproject, lock files, flags or the environment.
+"""Exact pins from the files projects keep: requirements, pyproject.toml, uv.lock, pylock.toml, installed packages.
 
 The gate asks "does any recorded case reproduce with *these* versions?", so every source must name one exact
 version per package. A watched package that is not pinned exactly is an error (the gate cannot guess what an

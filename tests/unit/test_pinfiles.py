@@ -9,7 +9,7 @@ import pytest
 from packaging.utils import NormalizedName, canonicalize_name
 
 from harness.errors import ConfigError
-from harness.gate.inputs import (
+from harness.pinfiles import (
     CandidateFormat,
     RequirementEntry,
     detect_format,
