@@ -10,6 +10,7 @@ isolated probe cannot beat; the fork mode is allowed below it because it shares 
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import statistics
 import sys
@@ -107,60 +108,93 @@ def harness_probes(runner: CaseRunner, combos: list[Combination], home: Path, jo
     return run
 
 
+def bisection(mode: str, workdir: Path, home: Path) -> Callable[[], None]:
+    """The full-history bisection of the recorded case, probing afresh, with warm locks and environments."""
+    project = workdir / f"bisect-{mode}"
+    if not project.exists():
+        shutil.copytree(ROOT / "cases", project / "cases")
+        shutil.copy2(ROOT / "versions.toml", project / "versions.toml")
+    environ = {**os.environ, "HARNESS_HOME": str(home), "PYTHONPATH": str(ROOT)}
+
+    def run() -> None:
+        argv: list[str | Path] = [sys.executable, "-m", "harness", "--root", project, "bisect", CASE.id]
+        result = process.run([*argv, "x-transformers", "--fresh", "--mode", mode], env=environ, timeout=3600)
+        if not result.ok:
+            raise SystemExit(f"bisection ({mode}) failed:\n{result.output[-2000:]}")
+
+    return run
+
+
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--skip-pip", action="store_true", help="leave out the slow virtualenv/pip set-up")
+    parser.add_argument("--skip-bisect", action="store_true", help="leave out the full-history bisections")
+    parser.add_argument("--skip-matrix", action="store_true", help="leave out the 8-combination matrix")
     args = parser.parse_args()
     home = ROOT / ".harness"
     workdir = Path(tempfile.mkdtemp(prefix="harness-bench-"))
+    isolated, fork = IsolatedRunner(), ForkServerRunner()
     rows: list[Row] = []
     try:
-        provider = UvEnvironmentProvider(home)
-        sources = combine(read_pip_settings())
-        env = provider.prepare(EnvironmentRequest(ONE.pins, "3.11", sources))
-        if not isinstance(env, Environment):
-            raise SystemExit(f"cannot build the benchmark environment: {env.verdict.detail}")
-        python = env.python_executable
-        rows.append(Row("bare case (python replay.py, ready env)", timed(lambda: bare_case(python), args.repeat)))
-        one = [ONE]
-        if not args.skip_pip:
-            rows.append(
-                Row("(a) plain nox, virtualenv/pip, 1 probe", timed(plain_nox("virtualenv", one, workdir), args.repeat))
-            )
-        rows.append(Row("(b) plain nox, uv backend, 1 probe", timed(plain_nox("uv", one, workdir), args.repeat)))
-        isolated, fork = IsolatedRunner(), ForkServerRunner()
-        rows.append(Row("(c) harness isolated, 1 probe", timed(harness_probes(isolated, one, home, 1), args.repeat)))
-        rows.append(
-            Row("(d) harness fork, 1 probe (worker warm)", timed(harness_probes(fork, one, home, 1), args.repeat))
-        )
-        n = len(MATRIX)
-        if not args.skip_pip:
-            rows.append(
-                Row(f"(a) plain nox, virtualenv/pip, {n} combos", timed(plain_nox("virtualenv", MATRIX, workdir), 1))
-            )
-        rows.append(Row(f"(b) plain nox, uv backend, {n} combos serial", timed(plain_nox("uv", MATRIX, workdir), 1)))
-        rows.append(
-            Row(f"(c) harness isolated, {n} combos, 1 job", timed(harness_probes(isolated, MATRIX, home, 1), 1))
-        )
-        rows.append(
-            Row(f"(c) harness isolated, {n} combos, 2 jobs", timed(harness_probes(isolated, MATRIX, home, 2), 1))
-        )
-        rows.append(Row(f"(d) harness fork, {n} combos, 2 jobs", timed(harness_probes(fork, MATRIX, home, 2), 1)))
-        fork.close()
+        rows += single_probe_rows(args, workdir, home, isolated, fork)
+        if not args.skip_matrix:
+            rows += matrix_rows(args, workdir, home, isolated, fork)
+        if not args.skip_bisect:
+            rows.append(Row("(c) bisect full history, isolated", timed(bisection("isolated", workdir, home), 1)))
+            rows.append(Row("(d) bisect full history, fork", timed(bisection("fork", workdir, home), 1)))
     finally:
+        fork.close()
         shutil.rmtree(workdir, ignore_errors=True)
-
-    floor = rows[0].median
-    by_name = {row.name: row for row in rows}
-    uv_matrix = by_name[f"(b) plain nox, uv backend, {len(MATRIX)} combos serial"].median
-    print(f"{'set-up':<52} {'median s':>9} {'x bare case':>12} {'x (b) matrix':>13}")
-    for row in rows:
-        matrix_ratio = f"{row.median / uv_matrix:13.2f}" if "combos" in row.name else " " * 13
-        per_probe = row.median / len(MATRIX) if "combos" in row.name else row.median
-        print(f"{row.name:<52} {row.median:9.2f} {per_probe / floor:12.2f} {matrix_ratio}")
-    print(f"\n'x bare case' compares one probe (a matrix row: its median divided by {len(MATRIX)}) with the bare case.")
+    print_table(rows)
     return 0
+
+
+def single_probe_rows(
+    args: argparse.Namespace, workdir: Path, home: Path, isolated: CaseRunner, fork: CaseRunner
+) -> list[Row]:
+    env = UvEnvironmentProvider(home).prepare(EnvironmentRequest(ONE.pins, "3.11", combine(read_pip_settings())))
+    if not isinstance(env, Environment):
+        raise SystemExit(f"cannot build the benchmark environment: {env.verdict.detail}")
+    python = env.python_executable
+    one = [ONE]
+    rows = [Row("bare case (python replay.py, ready env)", timed(lambda: bare_case(python), args.repeat))]
+    if not args.skip_pip:
+        rows.append(
+            Row("(a) plain nox, virtualenv/pip, 1 probe", timed(plain_nox("virtualenv", one, workdir), args.repeat))
+        )
+    rows.append(Row("(b) plain nox, uv backend, 1 probe", timed(plain_nox("uv", one, workdir), args.repeat)))
+    rows.append(Row("(c) harness isolated, 1 probe", timed(harness_probes(isolated, one, home, 1), args.repeat)))
+    rows.append(Row("(d) harness fork, 1 probe (worker warm)", timed(harness_probes(fork, one, home, 1), args.repeat)))
+    return rows
+
+
+def matrix_rows(
+    args: argparse.Namespace, workdir: Path, home: Path, isolated: CaseRunner, fork: CaseRunner
+) -> list[Row]:
+    n = len(MATRIX)
+    rows = []
+    if not args.skip_pip:
+        rows.append(
+            Row(f"(a) plain nox, virtualenv/pip, {n} combos", timed(plain_nox("virtualenv", MATRIX, workdir), 1))
+        )
+    rows.append(Row(f"(b) plain nox, uv backend, {n} combos serial", timed(plain_nox("uv", MATRIX, workdir), 1)))
+    rows.append(Row(f"(c) harness isolated, {n} combos, 1 job", timed(harness_probes(isolated, MATRIX, home, 1), 1)))
+    rows.append(Row(f"(c) harness isolated, {n} combos, 2 jobs", timed(harness_probes(isolated, MATRIX, home, 2), 1)))
+    rows.append(Row(f"(d) harness fork, {n} combos, 2 jobs", timed(harness_probes(fork, MATRIX, home, 2), 1)))
+    return rows
+
+
+def print_table(rows: list[Row]) -> None:
+    floor = rows[0].median
+    uv_matrix = next((row.median for row in rows if row.name.startswith("(b)") and "combos" in row.name), None)
+    print(f"{'set-up':<52} {'median s':>9} {'per probe x bare':>17} {'x (b) matrix':>13}")
+    for row in rows:
+        probes = len(MATRIX) if "combos" in row.name else 1
+        per_probe = "" if "bisect" in row.name else f"{row.median / probes / floor:17.2f}"
+        ratio = f"{row.median / uv_matrix:13.2f}" if uv_matrix and "combos" in row.name else ""
+        print(f"{row.name:<52} {row.median:9.2f} {per_probe:>17} {ratio:>13}")
+    print(f"\nA matrix row's per-probe figure is its time divided by {len(MATRIX)}; the bare case is the floor.")
 
 
 if __name__ == "__main__":
