@@ -88,6 +88,7 @@ class UvEnvironmentProvider(EnvironmentProvider):
         return _read_lock(lock_file), lock_file, resolve_seconds, lock_reused
 
     def prepare(self, request: EnvironmentRequest, *, fresh: bool = False) -> Environment | BuildFailure:
+        """Resolve (``fresh`` resolves again even for a known request) and install, reusing what is identical."""
         interpreter, python_version = self.interpreter(request.python)
         locked = self._locked(request, fresh=fresh)
         if isinstance(locked, BuildFailure):
@@ -96,7 +97,10 @@ class UvEnvironmentProvider(EnvironmentProvider):
         environment_id = _environment_id(interpreter, python_version, packages)
         location = self.home / "envs" / environment_id
         with _exclusive(self.home / "envs" / f"{environment_id}.lock"):
-            ready = (location / READY_MARKER).is_file() and not fresh
+            # The id hashes every locked file, so a ready environment is exactly what the lock asks for, even
+            # with `fresh` (which re-resolves); only a source tree can change behind the same lock.
+            from_source = any(url.startswith("directory:") for _, _, url in packages)
+            ready = (location / READY_MARKER).is_file() and not from_source
             install_seconds = 0.0
             if not ready:
                 installed = self._install(interpreter, lock_file, location, packages)
