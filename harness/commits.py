@@ -17,7 +17,7 @@ from pathlib import Path
 from packaging.version import InvalidVersion, Version
 
 from harness.bisection import BisectVerdict, Direction, SearchResult, SearchStatus, TransitionSearch, VerdictPolicy
-from harness.errors import HarnessError
+from harness.errors import SourceRepositoryError
 from harness.outcome import Outcome
 from harness.process import Completed, run
 
@@ -30,10 +30,6 @@ _VERSION_PATTERNS = {
     "setup.py": re.compile(r"""\bversion\s*=\s*["']([^"']+)["']"""),
     "setup.cfg": re.compile(r"^\s*version\s*=\s*(\S+)\s*$", re.MULTILINE),
 }
-
-
-class SourceRepositoryError(HarnessError):
-    """A source clone cannot serve the commit phase: not a git repository, or a release not found in it."""
 
 
 @dataclass(frozen=True)

@@ -19,3 +19,7 @@ class EnvironmentBuildError(HarnessError):
 
 class CommandNotFoundError(HarnessError):
     """An external program the harness needs (``uv``, ``git``) is not installed."""
+
+
+class SourceRepositoryError(HarnessError):
+    """A source clone cannot serve the commit phase: not a git repository, or a release not found in it."""

@@ -13,11 +13,11 @@ import pytest
 from harness.bisection import Direction, SearchStatus
 from harness.commits import (
     Commit,
-    SourceRepositoryError,
     bisect_commits,
     commits_between,
     release_commit,
 )
+from harness.errors import SourceRepositoryError
 from harness.outcome import Outcome
 from harness.process import run
 
