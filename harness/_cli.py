@@ -555,6 +555,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         print(f"harness: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except BrokenPipeError:
+        # Output piped into `head` and cut short: not an error, and nothing more can be printed.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
     except KeyboardInterrupt:
         print("harness: interrupted; every finished record is kept in reports/records/", file=sys.stderr)
         return EXIT_INTERRUPTED
