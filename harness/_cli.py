@@ -72,11 +72,6 @@ def make_runner(mode: str, preload: Sequence[str] = ()) -> CaseRunner:
     return IsolatedRunner()
 
 
-def close_runner(prober: Prober) -> None:
-    if isinstance(prober.runner, ForkServerRunner):
-        prober.runner.close()
-
-
 def make_prober(
     workspace: Workspace,
     spec: MatrixSpec,
@@ -113,18 +108,18 @@ def command_repro(args: argparse.Namespace) -> int:
     progress = progress_for(sys.stderr, parallel=args.jobs)
     progress.start(len(planned))
     try:
-        results = execute(
-            planned,
-            prober,
-            jobs=args.jobs,
-            on_start=lambda item: progress.probe_started(item.label),
-            on_done=lambda item, result: progress.probe_finished(
-                item.label, result.record.outcome, result.record.timings.total, result.reused
-            ),
-        )
+        with prober:
+            results = execute(
+                planned,
+                prober,
+                jobs=args.jobs,
+                on_start=lambda item: progress.probe_started(item.label),
+                on_done=lambda item, result: progress.probe_finished(
+                    item.label, result.record.outcome, result.record.timings.total, result.reused
+                ),
+            )
     finally:
         progress.finish()
-        close_runner(prober)
         # Written even when interrupted: every finished record is already on disk and belongs in the summary.
         summaries = write_reports(workspace, cases)
     reused = sum(1 for r in results if r.reused)
@@ -182,11 +177,8 @@ def command_gate(args: argparse.Namespace) -> int:
     live = []
     if not args.static_only:
         spec = workspace.matrix_spec(args.versions)
-        prober = make_prober(workspace, spec, package_sources(spec), fresh=args.fresh, mode=args.mode)
-        try:
+        with make_prober(workspace, spec, package_sources(spec), fresh=args.fresh, mode=args.mode) as prober:
             live = probe_live(relevant_cases(cases, candidates), candidates, prober)
-        finally:
-            close_runner(prober)
     decision = decide(static, live, accepted, today(), args.strict, different_error_fails=args.different_error_fails)
     print(write_outputs(decision, outputs))
     return decision.exit_code
@@ -208,14 +200,11 @@ def command_bisect(args: argparse.Namespace) -> int:
         include_yanked=args.yanked,
     )
     index = index_for(sources, cache_dir=workspace.home / "index")
-    prober = make_prober(workspace, spec, sources, fresh=args.fresh, mode=args.mode, preload=args.preload)
-    try:
+    with make_prober(workspace, spec, sources, fresh=args.fresh, mode=args.mode, preload=args.preload) as prober:
         report, releases = bisect_releases(case, prober, index, options)
         commits = None
         if args.git_repo is not None:
             commits = bisect_source_commits(case, prober, args.git_repo, report, options)
-    finally:
-        close_runner(prober)
     probed = sum(1 for step in report.steps if not step.probe.reused)
     written = write_bisection(
         workspace.reports_dir,
@@ -237,15 +226,12 @@ def command_culprit(args: argparse.Namespace) -> int:
     delta = load_delta(args.good_env, args.bad_env, only=tuple(args.only))
     spec = workspace.matrix_spec(args.versions)
     sources = package_sources(spec)
-    prober = make_prober(workspace, spec, sources, fresh=args.fresh, mode=args.mode, preload=args.preload)
-    try:
+    with make_prober(workspace, spec, sources, fresh=args.fresh, mode=args.mode, preload=args.preload) as prober:
         result = isolate_culprit(case, prober, delta)
         bisection = None
         if args.bisect:
             index = index_for(sources, cache_dir=workspace.home / "index")
             bisection = bisect_culprit(case, prober, index, delta, result)
-    finally:
-        close_runner(prober)
     finding = CulpritFinding(delta, result, bisection)
     written = write_culprit(workspace.reports_dir, case, finding)
     write_reports(workspace, [case])
@@ -267,15 +253,13 @@ def command_sweep(args: argparse.Namespace) -> int:
     points = list(case.sweep_points())
     progress = progress_for(sys.stderr, parallel=1)
     progress.start(len(points))
-    try:
+    with prober:
         for parameters in points:
             label = ", ".join(f"{name}={value}" for name, value in parameters)
             progress.probe_started(label)
             result = prober.probe(case, prober.request_for(case, pins, parameters))
             progress.probe_finished(label, result.record.outcome, result.record.timings.total, result.reused)
-    finally:
-        progress.finish()
-        close_runner(prober)
+    progress.finish()
     write_reports(workspace, [case])
     print((workspace.reports_dir / case.id / "sweep.md").read_text(encoding="utf-8"))
     return EXIT_OK

@@ -48,6 +48,12 @@ class Prober:
         self.sources = sources
         self.fresh = fresh
 
+    def __enter__(self) -> Prober:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.runner.close()
+
     def request_for(
         self,
         case: Case,

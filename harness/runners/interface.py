@@ -25,3 +25,6 @@ class CaseRunner(abc.ABC):
     @abc.abstractmethod
     def run(self, environment: Environment, case: Case, parameters: Parameters) -> RunResult:
         """Run the case to completion or timeout; every failure of the case itself is in the result."""
+
+    def close(self) -> None:  # noqa: B027 - most runners hold nothing open
+        """Release what the runner keeps between probes (worker processes)."""
