@@ -79,7 +79,9 @@ def timed(action: Callable[[], object], repeat: int) -> list[float]:
 
 
 def bare_case(python: Path) -> None:
-    process.run([python, CASE.replay_file], timeout=600)
+    # -I as the harness runs it: this machine sets PYTHONDONTWRITEBYTECODE, which -I ignores, and without -I
+    # every import would recompile torch's sources and flatter the harness against the floor.
+    process.run([python, "-I", CASE.replay_file], timeout=600)
 
 
 def plain_nox(backend: str, combos: list[Combination], workdir: Path) -> Callable[[], None]:
