@@ -88,6 +88,7 @@ def report(tmp_path: Path) -> Iterator[tuple[Path, list[ProbeRecord]]]:
 
 
 def chromium(tmp_path: Path, *arguments: str) -> Completed:
+    """Headless Chromium with the flags a closed network needs (no background connections), as root."""
     profile = tmp_path / "profile"
     profile.mkdir(exist_ok=True)
     completed = run(
