@@ -20,7 +20,9 @@ _UNSAFE = re.compile(
 # What CommonMark/GFM may read as markup inside a line: "$" is GitHub's math, "~" strike-through. Other
 # punctuation only matters at the start of a block.
 _MARKDOWN_INLINE = frozenset("\\`*[]|#~$")
-_HTML_ENTITIES = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"}
+# "<" opens raw HTML and "&" an entity; ">" and quotes only matter at a line's start or inside an attribute,
+# which untrusted text never reaches, so they stay readable.
+_HTML_ENTITIES = {"&": "&amp;", "<": "&lt;"}
 _ASCII_PUNCTUATION = frozenset("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~")
 _WORD = re.compile(r"[A-Za-z0-9]")
 

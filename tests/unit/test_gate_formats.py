@@ -191,7 +191,7 @@ def unescaped(line: str, char: str) -> int:
     [
         ("plain words", "plain words"),
         ("a | b", "a \\| b"),
-        ("<script>&", "&lt;script&gt;&amp;"),
+        ("<script>&", "&lt;script>&amp;"),
         ("`x`", "\\`x\\`"),
         ("# h", "\\# h"),
         ("[a](b)", "\\[a\\](b)"),

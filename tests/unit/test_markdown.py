@@ -19,11 +19,12 @@ def unescape(text: str) -> str:
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("x-transformers 1.42.20 -> 1.43.1", "x-transformers 1.42.20 -&gt; 1.43.1"),
+        ("x-transformers 1.42.20 -> 1.43.1", "x-transformers 1.42.20 -> 1.43.1"),
+        ("> quote", "\\> quote"),
         ("rotary_xpos_batch1", "rotary_xpos_batch1"),
         ("_private and trailing_", "\\_private and trailing\\_"),
         ("a|b", "a\\|b"),
-        ("<script>", "&lt;script&gt;"),
+        ("<script>", "&lt;script>"),
         ("two\nlines", "two lines"),
         ("# title", "\\# title"),
         ("- item", "\\- item"),
