@@ -2,8 +2,9 @@
 
 The worker imports the heavy modules (torch and what it pulls in) once; each probe's child only imports
 what differs. A probe is sent to a worker only when every module the worker holds comes from a file of a
-distribution that the probe's own environment locks identically (same name, version and file URL);
-otherwise, and for the first probe that teaches us which modules the case needs, it runs isolated.
+distribution that the probe's own environment locks identically (same name, version and file URL); when no
+worker qualifies, one is started in the probe's own environment. The first probe of a case runs isolated
+and teaches us which modules the case imports.
 """
 
 from __future__ import annotations
@@ -68,6 +69,11 @@ class _Worker:
     """Distribution name -> locked identity, for every distribution a pre-imported module came from."""
     lock: threading.Lock
 
+    def stop(self) -> None:
+        with self.lock:
+            _close_stream(self.process.stdin)
+            self.process.wait(timeout=30)
+
     def call(self, request: dict[str, Any]) -> dict[str, Any]:
         stdin, stdout = self.process.stdin, self.process.stdout
         assert stdin is not None and stdout is not None
@@ -82,43 +88,63 @@ class _Worker:
 
 
 class ForkServerRunner(CaseRunner):
-    def __init__(self, preload: Iterable[str] = DEFAULT_PRELOAD, fallback: CaseRunner | None = None) -> None:
+    def __init__(
+        self, preload: Iterable[str] = DEFAULT_PRELOAD, fallback: CaseRunner | None = None, *, max_workers: int = 3
+    ) -> None:
         self.preload = tuple(canonicalize_name(name) for name in preload)
         self.fallback = fallback or IsolatedRunner()
-        self._workers: dict[tuple[object, ...], _Worker | None] = {}
+        self.max_workers = max_workers
+        self._modules: dict[str, tuple[str, ...]] = {}
+        """Per case: the modules its first (isolated) probe imported, which every later worker pre-imports."""
+        self._unprovable: set[str] = set()
+        """Cases whose pre-imports could not be traced to distributions: they always run isolated."""
+        self._workers: list[_Worker] = []
+        """Most recently used last; each holds one set of distributions, proven per probe."""
         self._lock = threading.Lock()
         self.refusals: list[str] = []
         """Why probes were run isolated instead: kept so tests and benchmarks can see the proof fail."""
 
     def close(self) -> None:
-        for worker in self._workers.values():
-            if worker is not None:
-                _close_stream(worker.process.stdin)
-                worker.process.wait(timeout=30)
-        self._workers.clear()
+        with self._lock:
+            workers, self._workers = self._workers, []
+        for worker in workers:
+            worker.stop()
 
     def run(self, environment: Environment, case: Case, parameters: Parameters) -> RunResult:
         identities = _identities(environment)
-        key = (case.id, *sorted(identities[name] for name in self.preload if name in identities))
-        if len(key) == 1:
+        if case.id in self._unprovable or not any(name in identities for name in self.preload):
             return self.fallback.run(environment, case, parameters)
-        with self._lock:
-            known = key in self._workers
-            worker = self._workers.get(key)
-        if not known:
-            # The first probe runs isolated and tells us which modules the case imports.
+        modules = self._modules.get(case.id)
+        if modules is None:
+            # The first probe of a case runs isolated and tells us which modules the case imports.
             result = self.fallback.run(environment, case, parameters)
-            self._start_worker(key, environment, result.modules)
+            self._modules[case.id] = result.modules
+            if self._start_worker(environment, result.modules) is None:
+                self._unprovable.add(case.id)
             return result
+        worker = self._matching_worker(identities) or self._start_worker(environment, modules)
         if worker is None:
-            return self.fallback.run(environment, case, parameters)
-        mismatch = next((name for name, ident in worker.held.items() if identities.get(name) != ident), None)
-        if mismatch is not None:
-            self.refusals.append(f"{mismatch} differs between the worker and {environment.environment_id}")
+            self._unprovable.add(case.id)
             return self.fallback.run(environment, case, parameters)
         return self._run_forked(worker, environment, case, parameters)
 
-    def _start_worker(self, key: tuple[object, ...], environment: Environment, modules: tuple[str, ...]) -> None:
+    def _matching_worker(self, identities: dict[str, tuple[str, str, str]]) -> _Worker | None:
+        """A worker every one of whose modules comes from a distribution this environment locks identically."""
+        with self._lock:
+            for worker in reversed(self._workers):
+                if all(identities.get(name) == identity for name, identity in worker.held.items()):
+                    self._workers.remove(worker)
+                    self._workers.append(worker)
+                    return worker
+        return None
+
+    def _start_worker(self, environment: Environment, modules: tuple[str, ...]) -> _Worker | None:
+        """A worker in this environment, pre-importing the case's modules that belong to preloaded packages.
+
+        A time-travel bisection resolves, say, numpy differently per release; torch imports numpy, so those
+        environments cannot share a worker. Each such group gets its own, and the least recently used one
+        is stopped beyond ``max_workers`` (each holds torch in memory).
+        """
         site = site_packages(environment)
         tops = top_level_names(site, self.preload)
         wanted = [m for m in modules if m.split(".")[0] in tops]
@@ -126,12 +152,18 @@ class ForkServerRunner(CaseRunner):
         assert process.stdout is not None
         hello = json.loads(process.stdout.readline() or "{}")
         held = self._prove(site, hello.get("modules", {}), environment)
-        worker = _Worker(process, site, held, threading.Lock()) if held is not None else None
-        if worker is None:
+        if held is None:
             _close_stream(process.stdin)
             process.wait(timeout=30)
+            return None
+        worker = _Worker(process, site, held, threading.Lock())
         with self._lock:
-            self._workers[key] = worker
+            self._workers.append(worker)
+            retired = self._workers[: -self.max_workers] if len(self._workers) > self.max_workers else []
+            del self._workers[: len(retired)]
+        for old in retired:
+            old.stop()
+        return worker
 
     def _prove(
         self, site: Path, modules: dict[str, str | None], environment: Environment
