@@ -210,7 +210,8 @@ def _case_views(
                 upstream=case.upstream,
                 signature=tuple(signature),
                 packages=case.packages,
-                records=tuple(by_case.pop(case.id, [])),
+                # Records of an earlier version of the case (another content hash) are not evidence about this one.
+                records=tuple(r for r in by_case.pop(case.id, []) if r.request.case_hash == case.content_hash),
                 bisections=tuple(bisections_by_case.pop(case.id, [])),
                 ranges=tuple(r for r in ranges if r.case_id == case.id),
             )
@@ -427,7 +428,12 @@ def _matrices(view: _CaseView) -> str:
         return '<h3>Matrix</h3><p class="muted">No probe records for this case.</p>'
     groups: dict[Parameters, list[ProbeRecord]] = {}
     for record in view.records:
-        groups.setdefault(record.request.parameters, []).append(record)
+        # Time-travel probes resolved their other dependencies as of an old date: the release timeline shows
+        # them; the matrix is today's resolutions, as in summary.md.
+        if not record.request.exclude_newer:
+            groups.setdefault(record.request.parameters, []).append(record)
+    if not groups:
+        return '<h3>Matrix</h3><p class="muted">Only bisection probes so far; run nox -s repro for the matrix.</p>'
     parts = ["<h3>Matrix</h3>"]
     for parameters in sorted(groups, key=repr):
         parts.append(_matrix(view, parameters, groups[parameters], several=len(groups) > 1))
