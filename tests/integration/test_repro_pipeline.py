@@ -122,3 +122,22 @@ def test_fork_mode_gives_the_outcomes_of_isolated_mode(tmp_path: Path) -> None:
     modes = {str(r["mode"]) for r in records(project)}
     assert modes == {"forkserver", "isolated"}  # the first probe teaches the imports; the rest fork
     assert expected[str(Version("1.9"))] == "CRASHED"
+
+
+def test_a_package_can_come_from_its_own_index(tmp_path: Path) -> None:
+    from tests.fakeindex import make_fake_dependency, write_simple_index  # noqa: PLC0415
+    from tests.integration.conftest import make_project  # noqa: PLC0415
+
+    project = make_project(tmp_path / "p", hang=(), unresolvable=())
+    # fakedep 3.0 exists only on a second index, as a CPU build of torch exists only on PyTorch's index.
+    make_fake_dependency(tmp_path / "other-wheels", versions=("3.0",))
+    other_url = write_simple_index(tmp_path / "other-wheels", tmp_path / "other-simple")
+    project.write_versions(
+        f'[packages.fakepkg]\nversions = ["1.3"]\n[packages.fakedep]\nversions = ["3.0"]\nindex = "{other_url}"\n'
+    )
+    result = project.harness("repro")
+    assert result.returncode == 0, result.output
+    (record,) = records(project)
+    assert record["resolved"] == {"fakedep": "3.0", "fakepkg": "1.3"}
+    assert record["outcome"] == "PASSED"
+    assert record["sources"]["package_indexes"] == {"fakedep": other_url}
