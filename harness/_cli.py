@@ -312,7 +312,12 @@ def command_record(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def add_mode_option(parser: argparse.ArgumentParser) -> None:
+def add_probing_options(parser: argparse.ArgumentParser) -> None:
+    """The options every command that probes shares: sources, record reuse, and how cases run."""
+    parser.add_argument(
+        "--versions", type=Path, default=None, help="versions.toml to take Python and package sources from"
+    )
+    parser.add_argument("--fresh", action="store_true", help="probe again even where a stored record exists")
     parser.add_argument(
         "--mode",
         choices=("isolated", "fork"),
@@ -354,7 +359,6 @@ def build_parser() -> argparse.ArgumentParser:
 def _add_repro_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     repro = commands.add_parser("repro", help="replay the cases across the version matrix")
     repro.add_argument("--case", action="append", default=[], help="case id or folder (repeatable; default all)")
-    repro.add_argument("--versions", type=Path, default=None, help="matrix file (default versions.toml)")
     repro.add_argument(
         "--only",
         action="append",
@@ -362,12 +366,11 @@ def _add_repro_command(commands: argparse._SubParsersAction[argparse.ArgumentPar
         metavar="COMBINATION",
         help="run one combination, as listed by `harness list` (repeatable)",
     )
-    repro.add_argument("--fresh", action="store_true", help="probe again even where a stored record exists")
     repro.add_argument(
         "--force", action="store_true", help="apply pins as uv overrides, outside the packages' declared requirements"
     )
     repro.add_argument("--jobs", type=int, default=1, help="probes to run at once (default 1)")
-    add_mode_option(repro)
+    add_probing_options(repro)
     repro.set_defaults(handler=command_repro)
 
 
@@ -409,9 +412,7 @@ def _add_bisect_command(commands: argparse._SubParsersAction[argparse.ArgumentPa
     )
     bisect.add_argument("--prereleases", action="store_true", help="include pre-releases")
     bisect.add_argument("--yanked", action="store_true", help="include yanked releases")
-    bisect.add_argument("--versions", type=Path, default=None)
-    bisect.add_argument("--fresh", action="store_true", help="probe again even where a stored record exists")
-    add_mode_option(bisect)
+    add_probing_options(bisect)
     bisect.set_defaults(handler=command_bisect)
 
 
@@ -437,9 +438,7 @@ def _add_culprit_command(commands: argparse._SubParsersAction[argparse.ArgumentP
     culprit.add_argument(
         "--no-bisect", dest="bisect", action="store_false", help="do not bisect the culprit's releases afterwards"
     )
-    culprit.add_argument("--versions", type=Path, default=None)
-    culprit.add_argument("--fresh", action="store_true")
-    add_mode_option(culprit)
+    add_probing_options(culprit)
     culprit.set_defaults(handler=command_culprit)
 
 
@@ -456,9 +455,7 @@ def _add_sweep_command(commands: argparse._SubParsersAction[argparse.ArgumentPar
         metavar="NAME==VERSION",
         help="versions to sweep with (default: the case's recorded environment)",
     )
-    sweep.add_argument("--versions", type=Path, default=None)
-    sweep.add_argument("--fresh", action="store_true")
-    add_mode_option(sweep)
+    add_probing_options(sweep)
     sweep.set_defaults(handler=command_sweep)
 
 
@@ -517,9 +514,7 @@ def _add_gate_command(commands: argparse._SubParsersAction[argparse.ArgumentPars
     gate.add_argument("--junit", type=Path, default=None, help="write JUnit XML here")
     gate.add_argument("--markdown", type=Path, default=None, help="write a Markdown summary here")
     gate.add_argument("--github", action="store_true", help="print GitHub Actions annotations (automatic in Actions)")
-    gate.add_argument("--versions", type=Path, default=None)
-    gate.add_argument("--fresh", action="store_true")
-    add_mode_option(gate)
+    add_probing_options(gate)
     gate.set_defaults(handler=command_gate)
 
 
