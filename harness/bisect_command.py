@@ -210,30 +210,28 @@ def bisect_source_commits(
     if result.before is None or result.after is None:
         return None
     held = held_pins(case, options)
-
-    def probe_source(worktree: Path, sha: str) -> Outcome:
-        # A source tree has no version to key a record by, so commit probes always build afresh.
-        request = prober.request_for(case, held)
+    request = prober.request_for(case, held)
+    with tempfile.TemporaryDirectory(prefix="harness-commits-") as scratch:
+        # A source tree has no version to key a record by: commit probes always build afresh, and their
+        # records stay out of the store.
         commit_prober = Prober(
-            prober.provider,
-            prober.runner,
-            RecordStore(Path(tempfile.mkdtemp())),
-            python=prober.python,
-            sources=prober.sources,
-            fresh=True,
-        )
-        commit_case = _with_requirement(case, f"{options.package} @ {worktree.as_uri()}")
-        record = commit_prober.probe(commit_case, request).record
-        print(f"[commit {sha[:10]}] {record.outcome.value}: {record.detail}", file=sys.stderr, flush=True)
-        return record.outcome
+            prober.provider, prober.runner, RecordStore(Path(scratch)), python=prober.python,
+            sources=prober.sources, fresh=True,
+        )  # fmt: skip
 
-    return bisect_commits(
-        repository,
-        result.before,
-        result.after,
-        probe_source,
-        policy=VerdictPolicy(different_error_is_bad=options.different_error_is_bad),
-    )
+        def probe_source(worktree: Path, sha: str) -> Outcome:
+            commit_case = _with_requirement(case, f"{options.package} @ {worktree.as_uri()}")
+            record = commit_prober.probe(commit_case, request).record
+            print(f"[commit {sha[:10]}] {record.outcome.value}: {record.detail}", file=sys.stderr, flush=True)
+            return record.outcome
+
+        return bisect_commits(
+            repository,
+            result.before,
+            result.after,
+            probe_source,
+            policy=VerdictPolicy(different_error_is_bad=options.different_error_is_bad),
+        )
 
 
 def _with_requirement(case: Case, requirement: str) -> Case:
