@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import shlex
 import sys
 import tempfile
@@ -26,7 +25,7 @@ from harness.markdown import inline
 from harness.outcome import Outcome
 from harness.pins import Pin, pin_set
 from harness.probe import Prober
-from harness.store import RecordStore, write_atomically, write_json
+from harness.store import RecordStore, read_json_object, write_atomically, write_json
 
 
 @dataclass(frozen=True)
@@ -185,17 +184,9 @@ def write_bisection(
     entry = known_bad_entry(report)
     if entry is not None:
         known_bad_path = reports_dir / "known-bad.json"
-        existing = _read_json(known_bad_path)
+        existing = read_json_object(known_bad_path)
         write_json(known_bad_path, merge_known_bad(existing, entry))
     return stem.with_suffix(".md")
-
-
-def _read_json(path: Path) -> dict[str, object] | None:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    return data if isinstance(data, dict) else None
 
 
 def bisect_source_commits(

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from harness.case import Case
 from harness.reports.html import render_index, write_index
-from harness.store import write_atomically, write_json
+from harness.store import read_json_object, write_atomically, write_json
 from harness.summary import CaseSummary, summarize, summary_to_json, summary_to_markdown
 from harness.sweep import sweep_tables, sweep_to_json, sweep_to_markdown
 from harness.workspace import Workspace
@@ -19,15 +18,7 @@ KNOWN_BAD_FILE = "known-bad.json"
 
 
 def read_json_files(paths: Sequence[Path]) -> list[dict[str, Any]]:
-    loaded = []
-    for path in paths:
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            continue  # a half-copied report from another machine must not stop the others
-        if isinstance(data, dict):
-            loaded.append(data)
-    return loaded
+    return [data for data in map(read_json_object, paths) if data is not None]
 
 
 def write_reports(workspace: Workspace, cases: Sequence[Case]) -> list[CaseSummary]:

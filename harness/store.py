@@ -25,6 +25,18 @@ def write_atomically(path: Path, text: str) -> None:
         raise
 
 
+def read_json_object(path: Path) -> dict[str, Any] | None:
+    """A JSON object from a file, or None when it is missing, unreadable or not an object.
+
+    Reports copied in from other machines may be half-written; a reader skips them rather than stopping.
+    """
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
 def write_json(path: Path, data: Any) -> None:
     write_atomically(path, json.dumps(data, indent=2, sort_keys=False) + "\n")
 
