@@ -25,18 +25,18 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from harness import process  # noqa: E402
-from harness.case import load_case  # noqa: E402
+from harness.config import load_case  # noqa: E402
 from harness.environments.interface import Environment, EnvironmentRequest  # noqa: E402
 from harness.environments.uv import UvEnvironmentProvider  # noqa: E402
-from harness.matrix import Combination  # noqa: E402
-from harness.pins import Pin  # noqa: E402
-from harness.probe import Prober  # noqa: E402
-from harness.repro import execute, plan  # noqa: E402
+from harness.model.matrix import Combination  # noqa: E402
+from harness.model.pins import Pin  # noqa: E402
+from harness.probing.prober import Prober  # noqa: E402
+from harness.probing.record_store import RecordStore  # noqa: E402
+from harness.repro.plan import execute, plan  # noqa: E402
 from harness.runners.forkserver import ForkServerRunner  # noqa: E402
 from harness.runners.interface import CaseRunner  # noqa: E402
 from harness.runners.isolated import IsolatedRunner  # noqa: E402
 from harness.sources import combine, read_pip_settings  # noqa: E402
-from harness.store import RecordStore  # noqa: E402
 
 CASE = load_case(ROOT / "cases" / "rotary_xpos_batch1_seq32")
 MATRIX = [

@@ -1,4 +1,4 @@
-"""Where things live (versions.toml, cases/, reports/, the environment cache) and how the parts are assembled."""
+"""Where things live (versions.toml, cases/, reports/, the caches), and the one place the parts are assembled."""
 
 from __future__ import annotations
 
@@ -10,10 +10,17 @@ from pathlib import Path
 from packaging.utils import NormalizedName
 from packaging.version import Version
 
-from harness.case import Case, discover_cases
-from harness.matrix import Matrix, MatrixSpec, expand, load_matrix
+from harness.config import discover_cases, load_matrix
+from harness.environments.uv import UvEnvironmentProvider
+from harness.index.interface import PackageIndex
+from harness.model.case import Case
+from harness.model.matrix import Matrix, MatrixSpec, expand
+from harness.probing.prober import Prober
+from harness.probing.record_store import RecordStore
+from harness.runners.forkserver import DEFAULT_PRELOAD, ForkServerRunner
+from harness.runners.interface import CaseRunner
+from harness.runners.isolated import IsolatedRunner
 from harness.sources import PackageSources, PipSettings, combine, read_pip_settings
-from harness.store import RecordStore
 
 
 @dataclass(frozen=True)
@@ -89,3 +96,36 @@ def expand_matrix(workspace: Workspace, spec: MatrixSpec, sources: PackageSource
             raise
         # Exact versions alone can be probed without a listing; uv reports a missing one per probe.
     return expand(spec, releases)
+
+
+def make_runner(mode: str, preload: Sequence[str] = ()) -> CaseRunner:
+    if mode == "fork":
+        return ForkServerRunner(preload or DEFAULT_PRELOAD)
+    return IsolatedRunner()
+
+
+def make_prober(
+    workspace: Workspace,
+    spec: MatrixSpec,
+    sources: PackageSources,
+    *,
+    fresh: bool,
+    mode: str = "isolated",
+    preload: Sequence[str] = (),
+) -> Prober:
+    """The one place that assembles an environment provider, a case runner and a record store."""
+    return Prober(
+        UvEnvironmentProvider(workspace.home),
+        make_runner(mode, preload),
+        workspace.records,
+        python=spec.python,
+        sources=sources,
+        fresh=fresh,
+    )
+
+
+def package_index(workspace: Workspace, sources: PackageSources) -> PackageIndex:
+    """The configured indexes as one, with listings cached under the harness home."""
+    from harness.index.combined import index_for  # noqa: PLC0415 - index clients are only loaded when needed
+
+    return index_for(sources, cache_dir=workspace.home / "index")

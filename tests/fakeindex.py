@@ -45,8 +45,8 @@ from packaging.utils import (
 from packaging.version import Version
 
 from harness.index.local import read_wheel_metadata
-from harness.outcome import Outcome
-from harness.pins import Pin
+from harness.model.outcome import Outcome
+from harness.model.pins import Pin
 
 FAKE_ERROR_TEMPLATE = "shape mismatch for pattern 'n -> n 1': got 2 dims (input shape (1, {n}))"
 """The message ``compute(n)`` raises in the bad versions; the stable part is ``pattern 'n -> n 1'``."""

@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import abc
+import enum
 import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness.outcome import InstallStage, Verdict
-from harness.pins import Pin, pin_set
+from harness.model.outcome import Verdict
+from harness.model.pins import Pin, pin_set
 from harness.sources import PackageSources
+
+
+class InstallStage(enum.Enum):
+    RESOLVE = "resolve"
+    INSTALL = "install"
 
 
 @dataclass(frozen=True)

@@ -18,10 +18,16 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 from harness import process
-from harness.environments.interface import BuildFailure, Environment, EnvironmentProvider, EnvironmentRequest
+from harness.environments.interface import (
+    BuildFailure,
+    Environment,
+    EnvironmentProvider,
+    EnvironmentRequest,
+    InstallStage,
+)
+from harness.environments.uv_messages import classify_install_failure, summarize_installer_output
 from harness.errors import EnvironmentBuildError
-from harness.outcome import InstallStage, classify_install_failure, summarize_installer_output
-from harness.pins import Pin, pin_set
+from harness.model.pins import Pin, pin_set
 
 READY_MARKER = ".harness-ready-v2.json"
 RESOLVE_TIMEOUT = 900.0

@@ -24,9 +24,10 @@ from typing import Any
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import NormalizedName, canonicalize_name
 
+from harness.config import read_toml
 from harness.errors import ConfigError
-from harness.pins import Pin
-from harness.tomlfields import Fields, read_toml
+from harness.model.fields import Fields
+from harness.model.pins import Pin
 
 ACCEPT_KEY = "accept"
 _FIELDS = {"case", "until", "reason", "package", "versions"}

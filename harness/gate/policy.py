@@ -42,9 +42,9 @@ from packaging.version import InvalidVersion, Version
 
 from harness.errors import ConfigError
 from harness.gate.acknowledgements import Acknowledgement
-from harness.outcome import Outcome
-from harness.pins import Pin
-from harness.tomlfields import Fields
+from harness.model.fields import Fields
+from harness.model.outcome import Outcome
+from harness.model.pins import Pin
 
 KNOWN_BAD_SCHEMA = 1
 

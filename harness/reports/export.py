@@ -12,10 +12,10 @@ from urllib.parse import urlsplit, urlunsplit
 
 from packaging.utils import canonicalize_name
 
-from harness.case import Case, Parameters
-from harness.pins import Pin
-from harness.records import ProbeRecord
-from harness.signature import ParamValue
+from harness.model.case import Case, Parameters
+from harness.model.pins import Pin
+from harness.model.record import ProbeRecord
+from harness.model.signature import ParamValue
 
 SCRIPT_NAME = "repro.py"
 _RUNS_ITSELF = re.compile(r"""^if\s+__name__\s*==\s*(['"])__main__\1\s*:""", re.MULTILINE)

@@ -18,10 +18,10 @@ from typing import Any
 from packaging.utils import NormalizedName
 from packaging.version import InvalidVersion, Version
 
-from harness.case import Case, Parameters
-from harness.outcome import Outcome
-from harness.pins import Pin
-from harness.records import ProbeRecord
+from harness.model.case import Case, Parameters
+from harness.model.outcome import Outcome
+from harness.model.pins import Pin
+from harness.model.record import ProbeRecord
 from harness.reports.export import bisection_verdict
 from harness.reports.progress import format_duration
 

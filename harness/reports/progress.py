@@ -11,8 +11,8 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from typing import TextIO
 
-from harness.outcome import Outcome
-from harness.pins import Pin
+from harness.model.outcome import Outcome
+from harness.model.pins import Pin
 
 Clock = Callable[[], float]
 

@@ -20,15 +20,15 @@ from typing import IO, Any
 
 from packaging.utils import canonicalize_name
 
-from harness.case import Case, Parameters
 from harness.environments.interface import Environment
-from harness.outcome import RunObservation
+from harness.model.case import Case, Parameters
+from harness.model.outcome import RunObservation
 from harness.process import start_worker
 from harness.runners.interface import CaseRunner, RunResult
 from harness.runners.isolated import IsolatedRunner, raised_error_from, read_bootstrap_report
 
-WORKER = Path(__file__).resolve().parent.parent / "_forkworker.py"
-MODE = "forkserver"
+WORKER = Path(__file__).resolve().parent / "_forkworker.py"
+MODE = "fork"  # recorded as the user names it (--mode fork)
 DEFAULT_PRELOAD = ("torch",)
 
 

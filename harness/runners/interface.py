@@ -5,9 +5,9 @@ from __future__ import annotations
 import abc
 from dataclasses import dataclass
 
-from harness.case import Case, Parameters
 from harness.environments.interface import Environment
-from harness.outcome import RunObservation
+from harness.model.case import Case, Parameters
+from harness.model.outcome import RunObservation
 
 
 @dataclass(frozen=True)

@@ -8,13 +8,13 @@ from pathlib import Path
 from typing import Any
 
 from harness import process
-from harness.case import Case, Parameters
 from harness.environments.interface import Environment
-from harness.outcome import RunObservation
+from harness.model.case import Case, Parameters
+from harness.model.outcome import RunObservation
+from harness.model.signature import RaisedError
 from harness.runners.interface import CaseRunner, RunResult
-from harness.signature import RaisedError
 
-BOOTSTRAP = Path(__file__).resolve().parent.parent / "_bootstrap.py"
+BOOTSTRAP = Path(__file__).resolve().parent / "_bootstrap.py"
 
 
 def read_bootstrap_report(path: Path) -> dict[str, Any] | None:

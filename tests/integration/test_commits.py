@@ -10,15 +10,15 @@ from pathlib import Path
 
 import pytest
 
-from harness.bisection import Direction, SearchStatus
-from harness.commits import (
+from harness.bisection.commits import (
     Commit,
     bisect_commits,
     commits_between,
     release_commit,
 )
+from harness.bisection.search import Direction, SearchStatus
 from harness.errors import SourceRepositoryError
-from harness.outcome import Outcome
+from harness.model.outcome import Outcome
 from harness.process import run
 
 pytestmark = [

@@ -10,13 +10,13 @@ from pathlib import Path
 import pytest
 from packaging.utils import canonicalize_name
 
-from harness.case import Case, RecordedEnvironment
-from harness.outcome import Outcome
-from harness.pins import Pin
+from harness.model.case import Case, RecordedEnvironment
+from harness.model.outcome import Outcome
+from harness.model.pins import Pin
+from harness.model.record import ProbeRecord, ProbeRequest, Timings
+from harness.model.signature import Signature
 from harness.process import Completed, run
-from harness.records import ProbeRecord, ProbeRequest, Timings
 from harness.reports.html import OUTCOME_STYLES, render_index, write_index
-from harness.signature import Signature
 from tests.unit.test_html import HOSTILE, Elements
 
 CHROMIUM = Path("/usr/bin/chromium")

@@ -120,7 +120,7 @@ def test_fork_mode_gives_the_outcomes_of_isolated_mode(tmp_path: Path) -> None:
     assert forked.returncode == 0, forked.output
     assert outcome_by_version(project) == expected
     modes = {str(r["mode"]) for r in records(project)}
-    assert modes == {"forkserver", "isolated"}  # the first probe teaches the imports; the rest fork
+    assert modes == {"fork", "isolated"}  # the first probe teaches the imports; the rest fork
     assert expected[str(Version("1.9"))] == "CRASHED"
 
 

@@ -10,17 +10,17 @@ import pytest
 from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
-from harness.bisect_driver import (
+from harness.bisection.releases import (
     BisectionReport,
     ProbeOutcome,
     ProgressEvent,
     known_bad_specifier,
     run_bisection,
 )
-from harness.bisection import BisectVerdict, Direction, SearchResult, SearchStatus, VerdictPolicy
+from harness.bisection.search import BisectVerdict, Direction, SearchResult, SearchStatus, VerdictPolicy
 from harness.errors import ConfigError
-from harness.outcome import Outcome
-from harness.pins import Pin
+from harness.model.outcome import Outcome
+from harness.model.pins import Pin
 
 R, P = Outcome.REPRODUCED, Outcome.PASSED
 FAIL, DIFF = Outcome.INSTALL_FAILED, Outcome.DIFFERENT_ERROR

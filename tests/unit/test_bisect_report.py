@@ -12,8 +12,8 @@ import pytest
 from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
-from harness.bisect_driver import BisectionReport, ProbeOutcome, run_bisection
-from harness.bisect_report import (
+from harness.bisection.releases import BisectionReport, ProbeOutcome, run_bisection
+from harness.bisection.report import (
     compare_url,
     known_bad_entry,
     merge_known_bad,
@@ -21,7 +21,7 @@ from harness.bisect_report import (
     report_to_markdown,
 )
 from harness.errors import ConfigError
-from harness.outcome import Outcome
+from harness.model.outcome import Outcome
 
 XT = tuple(Version(text) for text in [f"1.42.{i}" for i in range(15, 27)] + [f"1.43.{i}" for i in range(4)])
 FINISHED = datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC)

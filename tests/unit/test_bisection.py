@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from packaging.version import Version
 
-from harness.bisection import (
+from harness.bisection.search import (
     BisectVerdict,
     Direction,
     SearchResult,
@@ -18,7 +18,7 @@ from harness.bisection import (
     TransitionSearch,
     VerdictPolicy,
 )
-from harness.outcome import Outcome
+from harness.model.outcome import Outcome
 
 GOOD, BAD, SKIP = BisectVerdict.GOOD, BisectVerdict.BAD, BisectVerdict.SKIP
 R, P = Outcome.REPRODUCED, Outcome.PASSED

@@ -7,8 +7,9 @@ from typing import Any
 
 import pytest
 
-from harness.case import discover_cases, load_case, parse_case
+from harness.config import discover_cases, load_case
 from harness.errors import ConfigError
+from harness.model.case import parse_case
 
 REPO = Path(__file__).resolve().parents[2]
 VALID: dict[str, Any] = {

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from harness.culprit import (
+from harness.culprit.ddmin import (
     CulpritResult,
     CulpritStatus,
     Probe,
@@ -20,8 +20,8 @@ from harness.culprit import (
     next_probe,
     trial_result,
 )
-from harness.envdiff import PackageChange
-from harness.outcome import Outcome
+from harness.model.changes import PackageChange
+from harness.model.outcome import Outcome
 
 Oracle = Callable[[Subset], Outcome]
 

@@ -6,11 +6,11 @@ import json
 
 import pytest
 
-from harness.culprit import CulpritResult, CulpritStatus, Subset, Trial, isolate
-from harness.culprit_report import culprit_markdown, culprit_sentence, culprit_to_json
-from harness.envdiff import PackageChange, diff_environments, restrict_to
-from harness.outcome import Outcome
-from harness.pins import Pin
+from harness.culprit.ddmin import CulpritResult, CulpritStatus, Subset, Trial, isolate
+from harness.culprit.report import culprit_markdown, culprit_sentence, culprit_to_json
+from harness.model.changes import PackageChange, diff_environments, restrict_to
+from harness.model.outcome import Outcome
+from harness.model.pins import Pin
 
 EINOPS = PackageChange.of("einops", "0.8.0", "0.8.2")
 TORCH = PackageChange.of("torch", "2.13.0", "2.14.1")

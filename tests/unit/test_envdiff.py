@@ -6,22 +6,18 @@ from pathlib import Path
 
 import pytest
 
-from harness.envdiff import (
-    ChangeKind,
+from harness.errors import ConfigError
+from harness.model.changes import ChangeKind, PackageChange, Side, diff_environments, restrict_to
+from harness.model.pins import Pin
+from harness.pinsources.environment import (
     EnvironmentFormat,
-    PackageChange,
-    Side,
-    diff_environments,
     format_of,
     parse_environment,
     parse_pylock,
     parse_requirements,
     parse_uv_lock,
     read_environment,
-    restrict_to,
 )
-from harness.errors import ConfigError
-from harness.pins import Pin
 
 LINUX_311 = {"sys_platform": "linux", "python_version": "3.11", "python_full_version": "3.11.9"}
 

@@ -10,10 +10,11 @@ from typing import Any
 import pytest
 from packaging.utils import canonicalize_name
 
-from harness.case import Case, Parameters, RecordedEnvironment
-from harness.outcome import Outcome
-from harness.pins import Pin
-from harness.records import ProbeRecord, ProbeRequest
+from harness.model.case import Case, Parameters, RecordedEnvironment
+from harness.model.outcome import Outcome
+from harness.model.pins import Pin
+from harness.model.record import ProbeRecord, ProbeRequest
+from harness.model.signature import ParamValue, Signature
 from harness.reports.export import (
     bisection_verdict,
     fence_for,
@@ -22,7 +23,6 @@ from harness.reports.export import (
     replay_call,
     standalone_script,
 )
-from harness.signature import ParamValue, Signature
 
 REPLAY = '''"""Replay."""
 

@@ -19,7 +19,7 @@ from packaging.utils import canonicalize_name
 from packaging.version import Version
 
 from harness.index.local import parse_anchors
-from harness.outcome import Outcome
+from harness.model.outcome import Outcome
 from tests.fakeindex import (
     FAKE_ERROR_TEMPLATE,
     IMPOSSIBLE_REQUIREMENT,

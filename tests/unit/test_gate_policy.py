@@ -25,8 +25,8 @@ from harness.gate.policy import (
     static_findings,
     usage_decision,
 )
-from harness.outcome import Outcome
-from harness.pins import Pin
+from harness.model.outcome import Outcome
+from harness.model.pins import Pin
 
 TODAY = datetime.date(2026, 12, 1)
 BAD_ENV = (Pin.of("einops", "0.8.0"), Pin.of("x-transformers", "1.43.1"))

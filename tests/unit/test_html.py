@@ -13,12 +13,12 @@ from typing import Any
 import pytest
 from packaging.utils import canonicalize_name
 
-from harness.case import Case, Parameters, RecordedEnvironment
-from harness.outcome import Outcome
-from harness.pins import Pin
-from harness.records import ProbeRecord, ProbeRequest, Timings
+from harness.model.case import Case, Parameters, RecordedEnvironment
+from harness.model.outcome import Outcome
+from harness.model.pins import Pin
+from harness.model.record import ProbeRecord, ProbeRequest, Timings
+from harness.model.signature import Signature
 from harness.reports.html import CELL_TEXT, OUTCOME_STYLES, latest_records, render_index, write_index
-from harness.signature import Signature
 
 HOSTILE = "</pre><script>alert(1)</script>"
 

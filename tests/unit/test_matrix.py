@@ -11,7 +11,7 @@ from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import Version
 
 from harness.errors import ConfigError
-from harness.matrix import expand, parse_matrix
+from harness.model.matrix import expand, parse_matrix
 
 RELEASES = {
     canonicalize_name("x-transformers"): [Version(v) for v in ["1.42.20", "1.42.21", "1.43.1", "1.43.2", "2.0.0rc1"]],

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from harness.outcome import InstallStage, Outcome, RunObservation, classify_install_failure, classify_run
-from harness.signature import RaisedError, Signature
+from harness.environments.interface import InstallStage
+from harness.environments.uv_messages import classify_install_failure
+from harness.model.outcome import Outcome, RunObservation, classify_run
+from harness.model.signature import RaisedError, Signature
 
 SIGNATURE = Signature("fakepkg.FakeError", ("pattern 'n -> n 1'",))
 MATCHING = RaisedError("fakepkg.FakeError", "shape mismatch for pattern 'n -> n 1': got 2 dims")
@@ -56,7 +58,3 @@ def test_classify_install_failure(stage: InstallStage, output: str, outcome: Out
     verdict = classify_install_failure(stage, output)
     assert verdict.outcome is outcome
     assert verdict.detail
-
-
-def test_usable_outcomes() -> None:
-    assert {o for o in Outcome if o.is_usable} == {Outcome.REPRODUCED, Outcome.PASSED, Outcome.DIFFERENT_ERROR}

@@ -9,7 +9,8 @@ import pytest
 from packaging.utils import NormalizedName, canonicalize_name
 
 from harness.errors import ConfigError
-from harness.pinfiles import (
+from harness.model.pins import Pin
+from harness.pinsources.candidates import (
     CandidateFormat,
     RequirementEntry,
     detect_format,
@@ -24,7 +25,6 @@ from harness.pinfiles import (
     read_candidates,
     read_requirements,
 )
-from harness.pins import Pin
 
 PY311 = {"python_version": "3.11", "python_full_version": "3.11.7", "sys_platform": "linux"}
 

@@ -7,8 +7,8 @@ from collections import Counter
 
 import pytest
 
-from harness.outcome import Outcome
-from harness.pins import Pin
+from harness.model.outcome import Outcome
+from harness.model.pins import Pin
 from harness.reports.progress import (
     LineProgress,
     ProgressReporter,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from harness.signature import RaisedError, Signature
+from harness.model.signature import RaisedError, Signature
 
 EINOPS_08 = (
     ' Error while processing rearrange-reduction pattern "n -> n 1".\n'

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from harness.case import Case, RecordedEnvironment
-from harness.outcome import Outcome
-from harness.pins import Pin
-from harness.records import ProbeRecord, ProbeRequest, Timings, record_from_json, record_to_json
-from harness.signature import Signature
-from harness.store import RecordStore
-from harness.summary import summarize, summary_to_json, summary_to_markdown
+from harness.model.case import Case, RecordedEnvironment
+from harness.model.outcome import Outcome
+from harness.model.pins import Pin
+from harness.model.record import ProbeRecord, ProbeRequest, Timings, record_from_json, record_to_json
+from harness.model.signature import Signature
+from harness.probing.record_store import RecordStore
+from harness.reports.summary import summarize, summary_to_json, summary_to_markdown
 
 CASE = Case(
     id="demo",

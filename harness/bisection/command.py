@@ -1,0 +1,357 @@
+"""The bisect command's steps: list releases -> probe through stored records -> bisect -> write reports."""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from datetime import timedelta
+from pathlib import Path
+
+from packaging.utils import NormalizedName, canonicalize_name
+from packaging.version import InvalidVersion, Version
+
+from harness._options import Subcommands, add_different_error_option, add_probing_options
+from harness.bisection.commits import CommitBisection, bisect_commits
+from harness.bisection.releases import BisectionReport, ProbeOutcome, ProgressEvent, run_bisection
+from harness.bisection.report import known_bad_entry, merge_known_bad, report_to_json, report_to_markdown
+from harness.bisection.search import Direction, VerdictPolicy
+from harness.environments.interface import BuildFailure, EnvironmentRequest
+from harness.errors import ConfigError
+from harness.files import read_json_object, write_atomically, write_json
+from harness.index.interface import PackageIndex, Release, filter_releases
+from harness.markdown import inline
+from harness.model.case import Case
+from harness.model.outcome import Outcome
+from harness.model.pins import Pin, pin_set
+from harness.probing.prober import Prober
+from harness.probing.record_store import RecordStore
+from harness.reports.site import write_reports
+from harness.workspace import Workspace, make_prober, package_index, package_sources
+
+
+@dataclass(frozen=True)
+class BisectOptions:
+    package: NormalizedName
+    good: Version | None = None
+    bad: Version | None = None
+    held_overrides: tuple[Pin, ...] = ()
+    time_travel: bool = True
+    different_error_is_bad: bool = False
+    include_prereleases: bool = False
+    include_yanked: bool = False
+
+
+def held_pins(case: Case, options: BisectOptions) -> tuple[Pin, ...]:
+    """The other packages stay at the case's recorded versions unless the user names others."""
+    chosen = {pin.name: pin for pin in case.recorded.pins if pin.name != options.package}
+    chosen |= {pin.name: pin for pin in options.held_overrides}
+    return pin_set(chosen.values())
+
+
+def list_releases(index: PackageIndex, options: BisectOptions) -> tuple[Release, ...]:
+    releases = filter_releases(
+        index.releases(options.package),
+        include_prereleases=options.include_prereleases,
+        include_yanked=options.include_yanked,
+    )
+    if not releases:
+        raise ConfigError(f"{options.package} has no releases to bisect on the configured index")
+    return releases
+
+
+def exclude_newer_for(release: Release, enabled: bool) -> str | None:
+    """Resolve the unpinned dependencies as the index stood an hour after this release was uploaded."""
+    if not enabled or release.upload_time is None:
+        return None
+    return (release.upload_time + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def make_release_probe(
+    case: Case, prober: Prober, releases: Sequence[Release], options: BisectOptions
+) -> Callable[[Version], ProbeOutcome]:
+    by_version = {release.version: release for release in releases}
+    held = held_pins(case, options)
+    current = held_closure(prober, held) if options.time_travel and held else ()
+
+    def probe(version: Version) -> ProbeOutcome:
+        pins = (*held, Pin(options.package, version))
+        exclude_newer = exclude_newer_for(by_version[version], options.time_travel)
+        request = prober.request_for(case, pins, exclude_newer=exclude_newer, current_packages=current)
+        result = prober.probe(case, request)
+        record = result.record
+        return ProbeOutcome(
+            version=version,
+            outcome=record.outcome,
+            seconds=record.timings.total,
+            reused=result.reused,
+            detail=record.detail,
+            record_key=record.key,
+        )
+
+    return probe
+
+
+def held_closure(prober: Prober, held: tuple[Pin, ...]) -> tuple[str, ...]:
+    """The held pins and everything they depend on: exempt from time travel, since they are today's.
+
+    Without this, torch 2.13 held beside an x-transformers release from 2024 would need a setuptools from
+    2026 that a 2024 cut-off hides, and every old release would look unresolvable.
+    """
+    locked = prober.provider.lock(EnvironmentRequest(held, prober.python, prober.sources))
+    if isinstance(locked, BuildFailure):
+        raise ConfigError(
+            f"the held versions {', '.join(map(str, held))} cannot be installed together: "
+            f"{locked.verdict.detail.splitlines()[0]}"
+        )
+    return tuple(sorted(canonicalize_name(name) for name, _, _ in locked))
+
+
+def print_progress(event: ProgressEvent) -> None:
+    search = "regression" if event.search is Direction.REGRESSION else "fix"
+    print(
+        f"[{search} step {event.step}, at most {event.max_remaining} left] probing {event.version}",
+        file=sys.stderr,
+        flush=True,
+    )
+
+
+def bisect_releases(
+    case: Case, prober: Prober, index: PackageIndex, options: BisectOptions
+) -> tuple[BisectionReport, tuple[Release, ...]]:
+    if options.package not in case.packages:
+        raise ConfigError(f"case {case.id} does not concern {options.package}; it concerns {', '.join(case.packages)}")
+    releases = list_releases(index, options)
+    recorded = case.recorded.version_of(options.package)
+    report = run_bisection(
+        case_id=case.id,
+        package=options.package,
+        releases=[release.version for release in releases],
+        probe=make_release_probe(case, prober, releases, options),
+        good=options.good,
+        bad=options.bad,
+        recorded_bad=recorded.version if recorded else None,
+        upload_dates={r.version: r.upload_time for r in releases if r.upload_time is not None},
+        held=held_pins(case, options),
+        policy=VerdictPolicy(different_error_is_bad=options.different_error_is_bad),
+        progress=print_progress,
+    )
+    return report, releases
+
+
+def repository_url(index: PackageIndex, package: str, version: Version | None) -> str | None:
+    if version is None:
+        return None
+    urls = index.project_urls(package, version)
+    forges = ("github.com/", "codeberg.org/", "gitlab.com/")
+    for label in ("Source", "Source Code", "Repository", "Code", "GitHub", "Homepage", "Home-page", "Home"):
+        for key, url in urls.items():
+            if key.lower() == label.lower() and any(forge in url for forge in forges):
+                return url.rstrip("/")
+    return next((url.rstrip("/") for url in urls.values() if any(forge in url for forge in forges)), None)
+
+
+def reproduce_command(case: Case, options: BisectOptions) -> str:
+    parts = ["nox", "-s", "bisect", "--", case.id, options.package]
+    if options.good:
+        parts += ["--good", str(options.good)]
+    if options.bad:
+        parts += ["--bad", str(options.bad)]
+    return shlex.join(parts)
+
+
+def write_bisection(
+    reports_dir: Path,
+    report: BisectionReport,
+    releases: Sequence[Release],
+    *,
+    repository: str | None,
+    command: str,
+    commits: CommitBisection | None = None,
+) -> Path:
+    data = report_to_json(report, repository_url=repository, reproduce_command=command)
+    # The HTML page draws the release timeline from this list and the range from this field.
+    data["releases"] = [
+        {"version": str(r.version), "upload_time": r.upload_time.isoformat() if r.upload_time else None}
+        for r in releases
+    ]
+    data["known_bad_range"] = report.known_bad
+    markdown = report_to_markdown(report, repository_url=repository, reproduce_command=command)
+    if commits is not None:
+        data["commits"] = commits_to_json(commits)
+        markdown += "\n" + commits_to_markdown(commits)
+    stem = reports_dir / "bisect" / f"{report.case_id}--{report.package}"
+    write_json(stem.with_suffix(".json"), data)
+    write_atomically(stem.with_suffix(".md"), markdown)
+    entry = known_bad_entry(report)
+    if entry is not None:
+        known_bad_path = reports_dir / "known-bad.json"
+        existing = read_json_object(known_bad_path)
+        write_json(known_bad_path, merge_known_bad(existing, entry))
+    return stem.with_suffix(".md")
+
+
+def bisect_source_commits(
+    case: Case,
+    prober: Prober,
+    repository: Path,
+    report: BisectionReport,
+    options: BisectOptions,
+) -> CommitBisection | None:
+    """Between the last good and first bad release, install the package from each commit and find the first bad."""
+    result = report.regression
+    if result.before is None or result.after is None:
+        return None
+    held = held_pins(case, options)
+    request = prober.request_for(case, held)
+    with tempfile.TemporaryDirectory(prefix="harness-commits-") as scratch:
+        # A source tree has no version to key a record by: commit probes always build afresh, and their
+        # records stay out of the store.
+        commit_prober = Prober(
+            prober.provider, prober.runner, RecordStore(Path(scratch)), python=prober.python,
+            sources=prober.sources, fresh=True,
+        )  # fmt: skip
+
+        def probe_source(worktree: Path, sha: str) -> Outcome:
+            commit_case = _with_requirement(case, f"{options.package} @ {worktree.as_uri()}")
+            record = commit_prober.probe(commit_case, request).record
+            print(f"[commit {sha[:10]}] {record.outcome.value}: {record.detail}", file=sys.stderr, flush=True)
+            return record.outcome
+
+        return bisect_commits(
+            repository,
+            result.before,
+            result.after,
+            probe_source,
+            policy=VerdictPolicy(different_error_is_bad=options.different_error_is_bad),
+        )
+
+
+def _with_requirement(case: Case, requirement: str) -> Case:
+    return replace(case, extra_requirements=(*case.extra_requirements, requirement))
+
+
+def commits_to_json(commits: CommitBisection) -> dict[str, object]:
+    first = commits.first_commit
+    return {
+        "between": [str(commits.before_release), str(commits.after_release)],
+        "status": commits.result.status.value,
+        "message": commits.result.message,
+        "first_bad": None if first is None else {"sha": first.sha, "subject": first.subject},
+        "candidates": [{"sha": c.sha, "subject": c.subject} for c in commits.candidates],
+        "probes": [{"sha": p.commit.sha, "outcome": p.outcome.value} for p in commits.probes],
+    }
+
+
+def commits_to_markdown(commits: CommitBisection) -> str:
+    lines = [f"## Commits between {commits.before_release} and {commits.after_release}", ""]
+    first = commits.first_commit
+    if first is not None:
+        lines.append(f"First bad commit: `{first.sha[:12]}` {inline(first.subject)}")
+    else:
+        lines.append(inline(commits.result.message))
+        lines += [f"- `{c.sha[:12]}` {inline(c.subject)}" for c in commits.candidates]
+    lines += ["", "| commit | outcome |", "|---|---|"]
+    lines += [f"| `{p.commit.sha[:12]}` | {p.outcome.value} |" for p in commits.probes]
+    return "\n".join(lines) + "\n"
+
+
+def parse_version(text: str | None, what: str) -> Version | None:
+    if text is None:
+        return None
+    try:
+        return Version(text)
+    except InvalidVersion:
+        raise ConfigError(f"{what}: {text!r} is not a version") from None
+
+
+def package_name(text: str) -> NormalizedName:
+    return canonicalize_name(text)
+
+
+def bisection_summary(report: BisectionReport, commits: CommitBisection | None) -> str:
+    """The verdict in a few lines for the terminal; the Markdown report has the evidence."""
+    lines = [f"{report.case_id}: {report.package}"]
+    regression = report.regression
+    lines.append(f"  regression: {regression.message}")
+    if report.fix is not None:
+        lines.append(f"  fix:        {report.fix.message}")
+    if report.known_bad is not None:
+        lines.append(f"  known-bad range: {report.package}{report.known_bad or ' (every release)'}")
+    if commits is not None:
+        first = commits.first_commit
+        lines.append(
+            f"  first bad commit: {first.sha[:12]} {first.subject}" if first else f"  commits: {commits.result.message}"
+        )
+    return "\n".join(lines)
+
+
+def register(commands: Subcommands) -> None:
+    bisect = commands.add_parser("bisect", help="find the first bad and first fixed release of one package")
+    bisect.add_argument("case", help="case id or folder")
+    bisect.add_argument("package", help="the package whose releases to bisect")
+    bisect.add_argument("--good", help="a release known not to reproduce (default: search back from the bad one)")
+    bisect.add_argument("--bad", help="a release known to reproduce (default: the case's recorded version)")
+    bisect.add_argument(
+        "--hold",
+        action="append",
+        default=[],
+        metavar="NAME==VERSION",
+        help="hold another package at this version (default: the case's recorded versions)",
+    )
+    bisect.add_argument(
+        "--git-repo",
+        type=Path,
+        default=None,
+        help="a local clone of the package's source: also find the first bad commit",
+    )
+    bisect.add_argument(
+        "--no-time-travel",
+        dest="time_travel",
+        action="store_false",
+        help="resolve unpinned dependencies as of today, not as of each release's upload",
+    )
+    add_different_error_option(bisect, old_name="--different-error-is-bad")
+    bisect.add_argument("--prereleases", action="store_true", help="include pre-releases")
+    bisect.add_argument("--yanked", action="store_true", help="include yanked releases")
+    add_probing_options(bisect)
+    bisect.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    workspace = Workspace.at(args.root)
+    (case,) = workspace.cases([args.case])
+    spec = workspace.matrix_spec(args.versions)
+    sources = package_sources(spec)
+    options = BisectOptions(
+        package=package_name(args.package),
+        good=parse_version(args.good, "--good"),
+        bad=parse_version(args.bad, "--bad"),
+        held_overrides=tuple(Pin.parse(text) for text in args.hold),
+        time_travel=args.time_travel,
+        different_error_is_bad=args.different_error_is_failure,
+        include_prereleases=args.prereleases,
+        include_yanked=args.yanked,
+    )
+    index = package_index(workspace, sources)
+    with make_prober(workspace, spec, sources, fresh=args.fresh, mode=args.mode, preload=args.preload) as prober:
+        report, releases = bisect_releases(case, prober, index, options)
+        commits = None
+        if args.git_repo is not None:
+            commits = bisect_source_commits(case, prober, args.git_repo, report, options)
+    probed = sum(1 for step in report.steps if not step.probe.reused)
+    written = write_bisection(
+        workspace.reports_dir,
+        report,
+        releases,
+        repository=repository_url(index, options.package, report.regression.after),
+        command=reproduce_command(case, options),
+        commits=commits,
+    )
+    write_reports(workspace, workspace.cases([args.case]))
+    print(bisection_summary(report, commits))
+    print(f"{len(report.steps)} probes ({len(report.steps) - probed} from stored records); report: {written}")
+    return 0

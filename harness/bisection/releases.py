@@ -1,0 +1,305 @@
+"""Runs the regression and fix searches over a package's releases, probing through an injected callable.
+
+The driver knows nothing about environments or records: ``probe(version)`` does the work (and may answer
+from a stored record, saying so with ``reused``), ``progress`` hears about each probe before it starts.
+"""
+
+from __future__ import annotations
+
+import itertools
+import types
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from packaging.version import Version
+
+from harness.bisection.search import (
+    BisectVerdict,
+    Direction,
+    SearchResult,
+    SearchStatus,
+    TransitionSearch,
+    VerdictPolicy,
+)
+from harness.errors import ConfigError
+from harness.model.outcome import Outcome
+from harness.model.pins import Pin
+
+
+@dataclass(frozen=True)
+class ProbeOutcome:
+    """What probing one release of the bisected package found (the other pins held as in the report)."""
+
+    version: Version
+    outcome: Outcome
+    seconds: float = 0.0
+    reused: bool = False
+    """The outcome came from a stored record rather than a new run."""
+    detail: str = ""
+    record_key: str | None = None
+
+
+@dataclass(frozen=True)
+class ProgressEvent:
+    """Sent just before a release is probed."""
+
+    search: Direction
+    version: Version
+    step: int
+    """1-based number of this probe within its search."""
+    max_remaining: int
+    """The most probes this search may still need, this one included, if no further release is unusable."""
+
+
+@dataclass(frozen=True)
+class ProbeStep:
+    """One probe made during the run, with the search that asked for it and what it counted as."""
+
+    search: Direction
+    probe: ProbeOutcome
+    verdict: BisectVerdict
+
+
+@dataclass(frozen=True)
+class BisectionReport:
+    case_id: str
+    package: str
+    held: tuple[str, ...]
+    """The pins held fixed while the package varied, as ``name==version`` strings."""
+    releases: tuple[Version, ...]
+    good: Version | None
+    """The release the regression search started from as good, if one was given."""
+    bad: Version | None
+    """The release both searches started from as bad (given, or from the recorded environment)."""
+    policy: VerdictPolicy
+    steps: tuple[ProbeStep, ...]
+    """Every probe of this run, in the order it was made."""
+    prior: tuple[ProbeOutcome, ...]
+    """Outcomes supplied up front, oldest release first; the searches never probe these again."""
+    regression: SearchResult[Version]
+    fix: SearchResult[Version] | None
+    """None when there was no bad release to search forwards from."""
+    known_bad: str | None
+    """The releases known to reproduce, as a specifier (``>=1.42.21,<1.43.2``; ``""`` means every release);
+    None when nothing reproduced."""
+    notes: tuple[str, ...]
+    finished_at: datetime
+    upload_dates: Mapping[Version, datetime] = field(default_factory=lambda: types.MappingProxyType({}))
+
+    def outcome_of(self, version: Version) -> ProbeOutcome | None:
+        """The outcome this report relied on for ``version`` (this run's probe, else the one supplied)."""
+        for step in self.steps:
+            if step.probe.version == version:
+                return step.probe
+        return next((prior for prior in self.prior if prior.version == version), None)
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+_DEFAULT_POLICY = VerdictPolicy()
+
+
+def run_bisection(
+    *,
+    case_id: str,
+    package: str,
+    releases: Sequence[Version],
+    probe: Callable[[Version], ProbeOutcome],
+    good: Version | None = None,
+    bad: Version | None = None,
+    recorded_bad: Version | None = None,
+    known: Mapping[Version, ProbeOutcome] | None = None,
+    upload_dates: Mapping[Version, datetime] | None = None,
+    held: Iterable[Pin | str] = (),
+    policy: VerdictPolicy = _DEFAULT_POLICY,
+    progress: Callable[[ProgressEvent], None] | None = None,
+    clock: Callable[[], datetime] = _utcnow,
+) -> BisectionReport:
+    """Find where ``package`` started reproducing the case (regression) and where it stopped (fix).
+
+    ``releases`` are the candidate releases, oldest first. The regression search bisects between ``good`` and
+    the bad release (``bad``, else ``recorded_bad``), or strides backwards from the bad release when no good
+    one is given; the fix search strides forwards from the bad release, newest release first. Raises
+    ConfigError for a release that is not in the list or a good release that is not older than the bad one.
+    """
+    ordered = tuple(releases)
+    if any(a >= b for a, b in itertools.pairwise(ordered)):
+        raise ValueError("releases must be ordered oldest first, without repeats")
+    if not ordered:
+        raise ConfigError(f"{package}: no releases to bisect; check the package name and the package index")
+    anchor_bad = bad if bad is not None else recorded_bad
+    bad_label = "bad release" if bad is not None else "recorded bad release (case.toml [recorded_environment])"
+    for version, label in ((good, "good release"), (anchor_bad, bad_label)):
+        if version is not None and version not in ordered:
+            raise ConfigError(f"{package} {version} ({label}) is not a release; {_neighbours(ordered, version)}")
+    if good is None and anchor_bad is None:
+        raise ConfigError(
+            f"{package}: nothing to start from; name a release that reproduces the case (bad) or record it in "
+            "case.toml [recorded_environment]"
+        )
+    if good is not None and anchor_bad is not None and good >= anchor_bad:
+        raise ConfigError(
+            f"{package}: good release {good} is not older than {bad_label} {anchor_bad}; give a good release older "
+            "than the bad one"
+        )
+
+    supplied = {version: outcome for version, outcome in (known or {}).items() if version in ordered}
+    outcomes: dict[Version, ProbeOutcome] = dict(supplied)
+    steps: list[ProbeStep] = []
+
+    def search(start: TransitionSearch[Version]) -> SearchResult[Version]:
+        current = start
+        number = 0
+        while (version := current.next_probe()) is not None:
+            number += 1
+            if progress is not None:
+                progress(ProgressEvent(current.direction, version, number, current.max_remaining()))
+            result = probe(version)
+            if result.version != version:
+                raise ValueError(f"probe({version}) answered for {result.version}")
+            verdict = policy.verdict(result.outcome)
+            outcomes[version] = result
+            steps.append(ProbeStep(current.direction, result, verdict))
+            current = current.fold(version, verdict)
+        return current.result()
+
+    def verdicts() -> dict[Version, BisectVerdict]:
+        return {version: policy.verdict(result.outcome) for version, result in outcomes.items()}
+
+    regression = search(
+        TransitionSearch.start(ordered, Direction.REGRESSION, low=good, high=anchor_bad, known=verdicts())
+    )
+    fix_from = anchor_bad
+    if regression.status is SearchStatus.INVALID_ANCHOR:
+        fix_from = None
+    elif fix_from is None and regression.status in (SearchStatus.FOUND, SearchStatus.AMBIGUOUS):
+        fix_from = regression.after
+    fix = (
+        None
+        if fix_from is None
+        else search(TransitionSearch.start(ordered, Direction.FIX, low=fix_from, known=verdicts(), newest_first=True))
+    )
+
+    dates = types.MappingProxyType(dict(upload_dates or {}))
+    return BisectionReport(
+        case_id=case_id,
+        package=package,
+        held=tuple(str(pin) for pin in held),
+        releases=ordered,
+        good=good,
+        bad=anchor_bad,
+        policy=policy,
+        steps=tuple(steps),
+        prior=tuple(supplied[version] for version in sorted(supplied)),
+        regression=regression,
+        fix=fix,
+        known_bad=known_bad_specifier(regression, fix),
+        notes=tuple(
+            _notes(
+                package=package,
+                policy=policy,
+                steps=steps,
+                outcomes=outcomes,
+                regression=regression,
+                fix=fix,
+                dates=dates,
+            )
+        ),
+        finished_at=clock(),
+        upload_dates=dates,
+    )
+
+
+def known_bad_bounds(
+    regression: SearchResult[Version], fix: SearchResult[Version] | None
+) -> tuple[Version | None, Version | None] | None:
+    """(first bad, first fixed) of the releases known to reproduce, either end None when open; None when
+    nothing reproduced. Widened over releases that could not be probed: a gate should block what it cannot
+    clear, so an ambiguous start counts from its first candidate and an ambiguous fix from the first release
+    seen fixed."""
+    if regression.status is SearchStatus.INVALID_ANCHOR or (
+        regression.status is SearchStatus.NOT_FOUND and regression.after is None
+    ):
+        return None
+    lower: Version | None = None
+    if regression.status is SearchStatus.FOUND:
+        lower = regression.after
+    elif regression.status is SearchStatus.AMBIGUOUS:
+        lower = regression.candidates[0]
+    upper = fix.after if fix is not None and fix.status in (SearchStatus.FOUND, SearchStatus.AMBIGUOUS) else None
+    return lower, upper
+
+
+def known_bad_specifier(regression: SearchResult[Version], fix: SearchResult[Version] | None) -> str | None:
+    """``known_bad_bounds`` as a specifier (``>=1.42.21,<1.43.2``; ``""`` matches every release)."""
+    bounds = known_bad_bounds(regression, fix)
+    if bounds is None:
+        return None
+    lower, upper = bounds
+    parts = ([f">={lower}"] if lower is not None else []) + ([f"<{upper}"] if upper is not None else [])
+    return ",".join(parts)
+
+
+def _neighbours(releases: tuple[Version, ...], version: Version) -> str:
+    below = [release for release in releases if release < version]
+    above = [release for release in releases if release > version]
+    nearest = [str(release) for release in (below[-1:] + above[:1])]
+    return f"the nearest releases are {' and '.join(nearest)}" if nearest else "no releases are known"
+
+
+def _first_line(text: str) -> str:
+    stripped = text.strip()
+    return stripped.splitlines()[0] if stripped else ""
+
+
+def _notes(
+    *,
+    package: str,
+    policy: VerdictPolicy,
+    steps: Sequence[ProbeStep],
+    outcomes: Mapping[Version, ProbeOutcome],
+    regression: SearchResult[Version],
+    fix: SearchResult[Version] | None,
+    dates: Mapping[Version, datetime],
+) -> list[str]:
+    notes: list[str] = []
+    if policy.different_error_is_bad:
+        notes.append("DIFFERENT_ERROR counted as reproducing (policy)")
+    for step in steps:
+        if step.verdict is BisectVerdict.SKIP:
+            detail = _first_line(step.probe.detail)
+            notes.append(
+                f"{package} {step.probe.version} could not be used ({step.probe.outcome.value})"
+                + (f": {detail}" if detail else "")
+            )
+    for result in (regression, fix):
+        if result is None:
+            continue
+        if result.status is SearchStatus.INVALID_ANCHOR:
+            notes.append(f"{result.direction.value} search stopped: {result.message}{_detail_of(result, outcomes)}")
+        for version in result.inconsistent:
+            found = outcomes[version].outcome.value if version in outcomes else "?"
+            notes.append(
+                f"{package} {version} gave {found}, against the single step found by the {result.direction.value} "
+                "search: the history is not monotone"
+            )
+        if result.status is SearchStatus.FOUND and result.before in dates and result.after in dates:
+            assert result.before is not None and result.after is not None
+            if dates[result.after] < dates[result.before]:
+                notes.append(
+                    f"{package} {result.after} was uploaded before {result.before}: releases are ordered by version, "
+                    "not upload date"
+                )
+    return notes
+
+
+def _detail_of(result: SearchResult[Version], outcomes: Mapping[Version, ProbeOutcome]) -> str:
+    """The probe behind an invalid anchor, in its own words."""
+    if result.anchor is None or result.anchor not in outcomes:
+        return ""
+    found = outcomes[result.anchor]
+    detail = _first_line(found.detail)
+    return f" ({found.outcome.value}{': ' + detail if detail else ''})"

@@ -1,0 +1,70 @@
+"""The file edge for case.toml and versions.toml: read from disk, then validated by the pure models."""
+
+from __future__ import annotations
+
+import hashlib
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from harness.errors import ConfigError
+from harness.model.case import CASE_FILE, REPLAY_FILE, Case, parse_case
+from harness.model.matrix import MatrixSpec, parse_matrix
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    """Parse a TOML file, turning every way it can fail into one ConfigError line."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: file not found") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read ({exc.strerror})") from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+
+
+def load_case(directory: Path) -> Case:
+    """Read a case folder (from ``cases/`` or anywhere on disk) and validate it."""
+    directory = directory.resolve()
+    if not directory.is_dir():
+        raise ConfigError(f"{directory}: no such case folder")
+    case_file = directory / CASE_FILE
+    replay_file = directory / REPLAY_FILE
+    data = read_toml(case_file)
+    if not replay_file.is_file():
+        raise ConfigError(f"{replay_file}: missing; a case needs a replay.py that defines replay(**parameters)")
+    digest = hashlib.sha256()
+    for path in (case_file, replay_file):
+        digest.update(path.read_bytes())
+    return parse_case(data, directory=directory, content_hash=digest.hexdigest()[:16])
+
+
+def discover_cases(cases_root: Path, selectors: tuple[str, ...] = ()) -> list[Case]:
+    """The cases to run: every folder under ``cases/``, or those named by id or given by path."""
+    if not selectors:
+        if not cases_root.is_dir():
+            raise ConfigError(f"{cases_root}: no cases folder; add a case as described in the README")
+        folders = sorted(p for p in cases_root.iterdir() if (p / CASE_FILE).is_file())
+        return [load_case(folder) for folder in folders]
+    cases = []
+    for selector in selectors:
+        as_path = Path(selector)
+        if (as_path / CASE_FILE).is_file():
+            cases.append(load_case(as_path))
+        elif (cases_root / selector / CASE_FILE).is_file():
+            cases.append(load_case(cases_root / selector))
+        else:
+            known = (
+                sorted(p.name for p in cases_root.iterdir() if (p / CASE_FILE).is_file()) if cases_root.is_dir() else []
+            )
+            raise ConfigError(
+                f"case {selector!r} not found: not a folder with a case.toml, nor one of {', '.join(known) or 'none'}"
+            )
+    return cases
+
+
+def load_matrix(path: Path) -> MatrixSpec:
+    return parse_matrix(read_toml(path), str(path))

@@ -1,0 +1,214 @@
+"""The version matrix: ``versions.toml`` as values, and its pure expansion into combinations to probe."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.utils import NormalizedName, canonicalize_name
+from packaging.version import InvalidVersion, Version
+
+from harness.errors import ConfigError
+from harness.model.fields import Fields
+from harness.model.pins import Pin
+
+LATEST = "latest"
+
+
+@dataclass(frozen=True)
+class PackageAxis:
+    name: NormalizedName
+    versions: tuple[str, ...]
+    """Exact versions and/or the word ``latest``."""
+    range: SpecifierSet | None = None
+    """Every final release in this range, as listed by the index."""
+    index: str | None = None
+    """An index this package must come from alone (uv's explicit index), e.g. PyTorch's CPU wheels."""
+
+    @property
+    def needs_index(self) -> bool:
+        return self.range is not None or LATEST in self.versions
+
+
+@dataclass(frozen=True)
+class Exclusion:
+    """Skip every combination in which each named package's version is in its specifier."""
+
+    specifiers: tuple[tuple[NormalizedName, SpecifierSet], ...]
+
+    def excludes(self, combination: Combination) -> bool:
+        versions = {pin.name: pin.version for pin in combination.pins}
+        return all(name in versions and versions[name] in specifier for name, specifier in self.specifiers)
+
+
+@dataclass(frozen=True)
+class SourcesSpec:
+    index_url: str | None = None
+    extra_index_urls: tuple[str, ...] = ()
+    find_links: tuple[str, ...] = ()
+    index_strategy: str | None = None
+    carry_pip_config: bool = True
+
+
+@dataclass(frozen=True)
+class MatrixSpec:
+    python: str
+    axes: tuple[PackageAxis, ...]
+    exclusions: tuple[Exclusion, ...] = ()
+    sources: SourcesSpec = SourcesSpec()
+    source_file: str = "versions.toml"
+
+    @property
+    def package_names(self) -> tuple[NormalizedName, ...]:
+        return tuple(axis.name for axis in self.axes)
+
+    def axis(self, name: str) -> PackageAxis | None:
+        wanted = canonicalize_name(name)
+        return next((axis for axis in self.axes if axis.name == wanted), None)
+
+
+@dataclass(frozen=True)
+class Combination:
+    """One point of the matrix: a pin for each package axis, in axis order."""
+
+    pins: tuple[Pin, ...]
+
+    @property
+    def label(self) -> str:
+        return ",".join(str(pin) for pin in self.pins)
+
+    def version_of(self, name: NormalizedName) -> Version | None:
+        return next((pin.version for pin in self.pins if pin.name == name), None)
+
+
+@dataclass(frozen=True)
+class Matrix:
+    combinations: tuple[Combination, ...]
+    excluded: tuple[Combination, ...]
+
+
+def parse_matrix(data: Mapping[str, Any], source: str = "versions.toml") -> MatrixSpec:
+    fields = Fields(data, source)
+    fields.reject_unknown({"python", "packages", "exclude", "sources"})
+    python = fields.get("python", str, "3.11") or "3.11"
+    packages = fields.table("packages")
+    if not packages.data:
+        raise ConfigError(f"{source}: no [packages.NAME] tables; declare at least one package axis")
+    axes = tuple(_parse_axis(name, packages) for name in packages.data)
+    exclusions = tuple(_parse_exclusion(i, item, source) for i, item in enumerate(_list_of_tables(fields, "exclude")))
+    known = {axis.name for axis in axes}
+    for exclusion in exclusions:
+        for name, _ in exclusion.specifiers:
+            if name not in known:
+                raise ConfigError(f"{source}: [[exclude]] names {name!r}, which is not a package in [packages]")
+    src = fields.table("sources")
+    src.reject_unknown({"index-url", "extra-index-urls", "find-links", "index-strategy", "carry-pip-config"})
+    sources = SourcesSpec(
+        index_url=src.get("index-url", str),
+        extra_index_urls=src.strings("extra-index-urls"),
+        find_links=src.strings("find-links"),
+        index_strategy=src.get("index-strategy", str),
+        carry_pip_config=bool(src.get("carry-pip-config", bool, True)),
+    )
+    return MatrixSpec(python=python, axes=axes, exclusions=exclusions, sources=sources, source_file=source)
+
+
+def _list_of_tables(fields: Fields, key: str) -> list[Mapping[str, Any]]:
+    items = fields.get(key, list) or []
+    if not all(isinstance(item, dict) for item in items):
+        raise fields.error(key, "an array of tables ([[exclude]])")
+    return items
+
+
+def _parse_axis(raw_name: str, packages: Fields) -> PackageAxis:
+    table = packages.table(raw_name)
+    table.reject_unknown({"versions", "range", "index"})
+    versions = table.strings("versions")
+    for text in versions:
+        if text != LATEST:
+            try:
+                Version(text)
+            except InvalidVersion:
+                raise table.error("versions", f'exact versions or "latest"; {text!r} is neither') from None
+    range_text = table.get("range", str)
+    try:
+        specifier = SpecifierSet(range_text) if range_text is not None else None
+    except InvalidSpecifier:
+        raise table.error("range", f'a version specifier such as ">=1.42,<1.44"; got {range_text!r}') from None
+    if not versions and specifier is None:
+        raise table.error("versions", "a list of versions, or a 'range' (at least one of them)")
+    return PackageAxis(canonicalize_name(raw_name), versions, specifier, table.get("index", str))
+
+
+def _parse_exclusion(position: int, item: Mapping[str, Any], source: str) -> Exclusion:
+    specifiers = []
+    for name, text in item.items():
+        where = f"{source}: field 'exclude[{position}].{name}'"
+        if not isinstance(text, str):
+            raise ConfigError(f'{where}: expected a version specifier string such as "<0.8"')
+        try:
+            spec = SpecifierSet(text) if text[:1] in "<>=!~" else SpecifierSet(f"=={text}")
+        except InvalidSpecifier:
+            raise ConfigError(f"{where}: expected a version or specifier; got {text!r}") from None
+        specifiers.append((canonicalize_name(name), spec))
+    if not specifiers:
+        raise ConfigError(f"{source}: field 'exclude[{position}]': expected at least one package = specifier")
+    return Exclusion(tuple(specifiers))
+
+
+def select_versions(axis: PackageAxis, releases: Sequence[Version] | None, source: str) -> tuple[Version, ...]:
+    """The versions one axis stands for; ``releases`` is the index's list (None when it is not needed)."""
+    chosen: list[Version] = []
+    known = sorted(releases) if releases is not None else None
+    for text in axis.versions:
+        if text == LATEST:
+            assert known is not None, "the index must be consulted for 'latest'"
+            finals = [v for v in known if not v.is_prerelease]
+            if not finals:
+                raise ConfigError(f"{source}: {axis.name} has no final release on the index")
+            chosen.append(finals[-1])
+            continue
+        version = Version(text)
+        if known is not None and not any(_same_release(version, v) for v in known):
+            raise ConfigError(
+                f"{source}: {axis.name} {text} is not a release on the index; nearest: {_nearest(version, known)}"
+            )
+        chosen.append(version)
+    if axis.range is not None:
+        assert known is not None
+        chosen.extend(axis.range.filter(known))
+    return tuple(sorted(set(chosen)))
+
+
+def _same_release(wanted: Version, listed: Version) -> bool:
+    # A find-links folder may hold 2.13.0+cpu where the user writes 2.13.0; pip and uv accept it for ==.
+    return listed == wanted or (wanted.local is None and Version(listed.public) == wanted)
+
+
+def _nearest(version: Version, known: Sequence[Version], count: int = 3) -> str:
+    if not known:
+        return "(none listed)"
+    ranked = sorted(known, key=lambda v: (abs(known.index(v) - _insertion(version, known)), v))
+    return ", ".join(str(v) for v in sorted(ranked[:count]))
+
+
+def _insertion(version: Version, known: Sequence[Version]) -> int:
+    return sum(1 for v in known if v < version)
+
+
+def expand(spec: MatrixSpec, releases: Mapping[NormalizedName, Sequence[Version]]) -> Matrix:
+    """Cartesian product of the axes' versions, minus exclusions, in a stable order."""
+    per_axis = [
+        [Pin(axis.name, v) for v in select_versions(axis, releases.get(axis.name), spec.source_file)]
+        for axis in spec.axes
+    ]
+    included: list[Combination] = []
+    excluded: list[Combination] = []
+    for pins in itertools.product(*per_axis):
+        combination = Combination(tuple(pins))
+        target = excluded if any(e.excludes(combination) for e in spec.exclusions) else included
+        target.append(combination)
+    return Matrix(tuple(included), tuple(excluded))

@@ -1,0 +1,132 @@
+"""One probe: a case, a set of pins, parameters -> a stored record, reusing an identical earlier one."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from dataclasses import dataclass
+
+from harness.environments.interface import BuildFailure, EnvironmentProvider, EnvironmentRequest
+from harness.model.case import Case, Parameters
+from harness.model.outcome import classify_run
+from harness.model.pins import Pin, pin_set
+from harness.model.record import ProbeRecord, ProbeRequest, Timings
+from harness.probing.record_store import RecordStore
+from harness.runners.interface import CaseRunner
+from harness.sources import PackageSources
+
+
+@dataclass(frozen=True)
+class ProbeResult:
+    record: ProbeRecord
+    reused: bool
+    """The record came from the store: nothing was built or run."""
+
+
+def sources_digest(sources: PackageSources) -> str:
+    return hashlib.sha256(json.dumps(sources.describe(), sort_keys=True).encode()).hexdigest()[:12]
+
+
+class Prober:
+    """Runs probes through an environment provider and a case runner, storing every record it makes."""
+
+    def __init__(
+        self,
+        provider: EnvironmentProvider,
+        runner: CaseRunner,
+        store: RecordStore,
+        *,
+        python: str,
+        sources: PackageSources,
+        fresh: bool = False,
+    ) -> None:
+        self.provider = provider
+        self.runner = runner
+        self.store = store
+        self.python = python
+        self.sources = sources
+        self.fresh = fresh
+
+    def __enter__(self) -> Prober:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.runner.close()
+
+    def request_for(
+        self,
+        case: Case,
+        pins: tuple[Pin, ...],
+        parameters: Parameters | None = None,
+        *,
+        forced: bool = False,
+        exclude_newer: str | None = None,
+        current_packages: tuple[str, ...] = (),
+    ) -> ProbeRequest:
+        return ProbeRequest(
+            case_id=case.id,
+            case_hash=case.content_hash,
+            parameters=case.parameters if parameters is None else parameters,
+            pins=pin_set(pins),
+            python=self.python,
+            forced=forced,
+            exclude_newer=exclude_newer,
+            current_packages=tuple(sorted(current_packages)) if exclude_newer else (),
+            sources_digest=sources_digest(self.sources),
+        )
+
+    def stored(self, request: ProbeRequest) -> ProbeRecord | None:
+        return None if self.fresh else self.store.get(request.case_id, request.key)
+
+    def probe(self, case: Case, request: ProbeRequest) -> ProbeResult:
+        existing = self.stored(request)
+        if existing is not None:
+            return ProbeResult(existing, reused=True)
+        record = self._execute(case, request)
+        self.store.put(record)
+        return ProbeResult(record, reused=False)
+
+    def _execute(self, case: Case, request: ProbeRequest) -> ProbeRecord:
+        started_at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+        environment = self.provider.prepare(
+            EnvironmentRequest(
+                pins=request.pins,
+                python=request.python,
+                sources=self.sources,
+                forced=request.forced,
+                exclude_newer=request.exclude_newer,
+                current_packages=request.current_packages,
+                extra_requirements=case.extra_requirements,
+            ),
+            fresh=self.fresh,
+        )
+        if isinstance(environment, BuildFailure):
+            return ProbeRecord(
+                request=request,
+                started_at=started_at,
+                sources=self.sources.describe(),
+                outcome=environment.verdict.outcome,
+                detail=environment.verdict.detail.splitlines()[0] if environment.verdict.detail else "",
+                installer_message=environment.installer_message,
+                timings=Timings(environment.resolve_seconds, environment.install_seconds, 0.0),
+            )
+        result = self.runner.run(environment, case, request.parameters)
+        verdict = classify_run(result.observation, case.signature.render(dict(request.parameters)))
+        error = result.observation.error
+        return ProbeRecord(
+            request=request,
+            started_at=started_at,
+            sources=self.sources.describe(),
+            outcome=verdict.outcome,
+            detail=verdict.detail,
+            resolved=environment.resolved,
+            error_type=error.type_name if error else None,
+            error_message=error.message if error else None,
+            traceback_tail=error.traceback_tail if error else (result.observation.stderr_tail or None),
+            python_full=result.python_full,
+            platform=result.platform,
+            timings=Timings(environment.resolve_seconds, environment.install_seconds, result.seconds),
+            mode=result.mode,
+            environment_id=environment.environment_id,
+        )

@@ -1,0 +1,102 @@
+"""The repro and list commands: every case in every combination of versions.toml, and the combinations."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from harness._options import Subcommands, add_probing_options
+from harness.errors import ConfigError
+from harness.reports.progress import progress_for
+from harness.reports.site import write_reports
+from harness.repro.plan import execute, plan, select
+from harness.workspace import Workspace, expand_matrix, make_prober, package_sources
+
+
+def register(commands: Subcommands) -> None:
+    repro = commands.add_parser("repro", help="replay the cases across the version matrix")
+    repro.add_argument("--case", action="append", default=[], help="case id or folder (repeatable; default all)")
+    repro.add_argument(
+        "--only",
+        action="append",
+        default=[],
+        metavar="COMBINATION",
+        help="run one combination, as listed by `harness list` (repeatable)",
+    )
+    repro.add_argument(
+        "--force", action="store_true", help="apply pins as uv overrides, outside the packages' declared requirements"
+    )
+    repro.add_argument("--jobs", type=int, default=1, help="probes to run at once (default 1)")
+    repro.add_argument(
+        "--no-report",
+        dest="report",
+        action="store_false",
+        help="write records only; rebuild the summaries later with `harness report` (nox -s repro does this once)",
+    )
+    add_probing_options(repro)
+    repro.set_defaults(handler=run_repro)
+
+    listing = commands.add_parser("list", help="list the combinations of versions.toml")
+    listing.add_argument("--versions", type=Path, default=None)
+    listing.add_argument("--json", action="store_true")
+    listing.set_defaults(handler=run_list)
+
+
+def run_repro(args: argparse.Namespace) -> int:
+    workspace = Workspace.at(args.root)
+    cases = workspace.cases(args.case)
+    spec = workspace.matrix_spec(args.versions)
+    sources = package_sources(spec)
+    matrix = expand_matrix(workspace, spec, sources)
+    combinations = select(matrix, args.only)
+    prober = make_prober(workspace, spec, sources, fresh=args.fresh, mode=args.mode, preload=args.preload)
+    planned = plan(cases, combinations, prober, forced=args.force)
+    if not planned:
+        raise ConfigError(
+            f"no case concerns the packages of {spec.source_file} ({', '.join(spec.package_names)}); "
+            "check the 'packages' list of each case.toml"
+        )
+    progress = progress_for(sys.stderr, parallel=args.jobs)
+    progress.start(len(planned))
+    results = []
+    try:
+        with prober:
+            results = execute(
+                planned,
+                prober,
+                jobs=args.jobs,
+                on_start=lambda item: progress.probe_started(item.label),
+                on_done=lambda item, result: progress.probe_finished(
+                    item.label, result.record.outcome, result.record.timings.total, result.reused
+                ),
+            )
+    finally:
+        progress.finish()
+        if args.report:
+            # Written even when interrupted: every finished record is already on disk and belongs in the summary.
+            write_reports(workspace, cases)
+    reused = sum(1 for r in results if r.reused)
+    where = f"summaries in {workspace.reports_dir}/" if args.report else f"records in {workspace.records.root}/"
+    print(f"{len(results)} probes ({reused} from stored records); {where}")
+    if args.report:
+        for case in cases:
+            print(f"  {case.id}: {workspace.reports_dir / case.id / 'summary.md'}")
+    return 0
+
+
+def run_list(args: argparse.Namespace) -> int:
+    workspace = Workspace.at(args.root)
+    spec = workspace.matrix_spec(args.versions)
+    matrix = expand_matrix(workspace, spec, package_sources(spec))
+    if args.json:
+        listing = {
+            "combinations": [c.label for c in matrix.combinations],
+            "excluded": [c.label for c in matrix.excluded],
+        }
+        print(json.dumps(listing, indent=2))
+    else:
+        for combination in matrix.combinations:
+            print(combination.label)
+    return 0
