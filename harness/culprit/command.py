@@ -18,7 +18,7 @@ from harness.index.interface import PackageIndex
 from harness.model.case import Case
 from harness.model.changes import EnvironmentDelta, PackageChange, diff_environments, restrict_to
 from harness.model.outcome import Outcome
-from harness.model.record import ProbeRecord
+from harness.model.probe_record import ProbeRecord
 from harness.pinsources.environment import read_environment
 from harness.probing.prober import Prober
 from harness.reports.site import write_reports

@@ -11,7 +11,7 @@ from harness.environments.interface import BuildFailure, EnvironmentProvider, En
 from harness.model.case import Case, Parameters
 from harness.model.outcome import classify_run
 from harness.model.pins import Pin, pin_set
-from harness.model.record import ProbeRecord, ProbeRequest, Timings
+from harness.model.probe_record import ProbeRecord, ProbeRequest, Timings
 from harness.probing.record_store import RecordStore
 from harness.runners.interface import CaseRunner
 from harness.sources import PackageSources

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from harness.files import write_json
-from harness.model.record import ProbeRecord, record_from_json, record_to_json
+from harness.model.probe_record import ProbeRecord, record_from_json, record_to_json
 
 
 class RecordStore:

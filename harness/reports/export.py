@@ -14,7 +14,7 @@ from packaging.utils import canonicalize_name
 
 from harness.model.case import Case, Parameters
 from harness.model.pins import Pin
-from harness.model.record import ProbeRecord
+from harness.model.probe_record import ProbeRecord
 from harness.model.signature import ParamValue
 
 SCRIPT_NAME = "repro.py"

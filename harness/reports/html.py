@@ -21,7 +21,7 @@ from packaging.version import InvalidVersion, Version
 from harness.model.case import Case, Parameters
 from harness.model.outcome import Outcome
 from harness.model.pins import Pin
-from harness.model.record import ProbeRecord
+from harness.model.probe_record import ProbeRecord
 from harness.reports.export import bisection_verdict
 from harness.reports.progress import format_duration
 

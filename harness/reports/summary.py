@@ -13,7 +13,7 @@ from harness import markdown
 from harness.model.case import Case
 from harness.model.outcome import Outcome
 from harness.model.pins import Pin
-from harness.model.record import ProbeRecord
+from harness.model.probe_record import ProbeRecord
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from harness.errors import ConfigError
 from harness.model.case import Case
 from harness.model.matrix import Combination, Matrix
-from harness.model.record import ProbeRequest
+from harness.model.probe_record import ProbeRequest
 from harness.probing.prober import Prober, ProbeResult
 
 

@@ -10,7 +10,7 @@ from harness import markdown
 from harness.model.case import Case, Parameters
 from harness.model.outcome import Outcome
 from harness.model.pins import Pin
-from harness.model.record import ProbeRecord
+from harness.model.probe_record import ProbeRecord
 from harness.reports.summary import latest_per_request
 
 

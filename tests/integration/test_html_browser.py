@@ -13,7 +13,7 @@ from packaging.utils import canonicalize_name
 from harness.model.case import Case, RecordedEnvironment
 from harness.model.outcome import Outcome
 from harness.model.pins import Pin
-from harness.model.record import ProbeRecord, ProbeRequest, Timings
+from harness.model.probe_record import ProbeRecord, ProbeRequest, Timings
 from harness.model.signature import Signature
 from harness.process import Completed, run
 from harness.reports.html import OUTCOME_STYLES, render_index, write_index

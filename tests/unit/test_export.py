@@ -13,7 +13,7 @@ from packaging.utils import canonicalize_name
 from harness.model.case import Case, Parameters, RecordedEnvironment
 from harness.model.outcome import Outcome
 from harness.model.pins import Pin
-from harness.model.record import ProbeRecord, ProbeRequest
+from harness.model.probe_record import ProbeRecord, ProbeRequest
 from harness.model.signature import ParamValue, Signature
 from harness.reports.export import (
     bisection_verdict,

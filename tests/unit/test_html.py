@@ -16,7 +16,7 @@ from packaging.utils import canonicalize_name
 from harness.model.case import Case, Parameters, RecordedEnvironment
 from harness.model.outcome import Outcome
 from harness.model.pins import Pin
-from harness.model.record import ProbeRecord, ProbeRequest, Timings
+from harness.model.probe_record import ProbeRecord, ProbeRequest, Timings
 from harness.model.signature import Signature
 from harness.reports.html import CELL_TEXT, OUTCOME_STYLES, latest_records, render_index, write_index
 

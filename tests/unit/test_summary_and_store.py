@@ -7,7 +7,7 @@ from pathlib import Path
 from harness.model.case import Case, RecordedEnvironment
 from harness.model.outcome import Outcome
 from harness.model.pins import Pin
-from harness.model.record import ProbeRecord, ProbeRequest, Timings, record_from_json, record_to_json
+from harness.model.probe_record import ProbeRecord, ProbeRequest, Timings, record_from_json, record_to_json
 from harness.model.signature import Signature
 from harness.probing.record_store import RecordStore
 from harness.reports.summary import summarize, summary_to_json, summary_to_markdown
