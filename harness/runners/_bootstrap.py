@@ -2,16 +2,48 @@
 
 Standard library only, since the environment holds nothing but the packages under test. The report is a
 JSON file written atomically; a process that dies before writing it is, by that absence, a crash.
+
+A watchdog thread ends the replay's whole process group when the process that started it goes away (the
+harness killed with SIGKILL cannot do it itself) or, as a backstop, well past its time limit.
 """
 
+import contextlib
 import importlib.util
 import json
 import os
 import platform
+import signal
 import sys
+import threading
+import time
 import traceback
 
 TRACEBACK_LINES = 40
+WATCH_INTERVAL_SECONDS = 0.25
+DEADLINE_GRACE_SECONDS = 10.0
+"""The harness ends a replay at its time limit; the watchdog only steps in if the harness could not."""
+
+
+def _end_own_group() -> None:
+    if os.getpgrp() == os.getpid():  # only a group of our own: never the caller's
+        with contextlib.suppress(OSError):
+            os.killpg(os.getpgrp(), signal.SIGKILL)
+    os._exit(137)
+
+
+def _watch(parent: int, deadline: "float | None") -> None:
+    while True:
+        time.sleep(WATCH_INTERVAL_SECONDS)
+        if os.getppid() != parent or (deadline is not None and time.monotonic() > deadline):
+            _end_own_group()
+
+
+def start_watchdog(timeout: "float | None", parent: int) -> None:
+    """``parent`` is passed in, not read here: the parent may already be gone by the time this runs."""
+    deadline = None if timeout is None else time.monotonic() + timeout + DEADLINE_GRACE_SECONDS
+    if os.getppid() != parent:
+        _end_own_group()
+    threading.Thread(target=_watch, args=(parent, deadline), daemon=True, name="harness-watchdog").start()
 
 
 def _qualified(cls: type) -> str:
@@ -41,6 +73,8 @@ def _load_replay(path: str) -> object:
 
 def main() -> None:
     replay_path, parameters_json, result_path = sys.argv[1:4]
+    timeout = float(sys.argv[4]) if len(sys.argv) > 4 else None
+    start_watchdog(timeout, int(sys.argv[5]) if len(sys.argv) > 5 else os.getppid())
     run_case(replay_path, parameters_json, result_path)
 
 

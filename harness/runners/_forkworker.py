@@ -4,6 +4,9 @@ Standard library only. Protocol: JSON lines on stdin/stdout. The first line out 
 (module -> file) so the parent can prove, per probe, that those files belong to distributions the probe's
 own environment resolves identically. Each request names the probe environment's site-packages; the child
 swaps it in for the worker's own before importing anything else, so only pre-imported modules are shared.
+
+The harness decides when to stop: the worker ignores Ctrl-C (the harness gets it too), and on SIGTERM, on
+the end of its input, or when the harness is gone, it ends the running child's process group and exits.
 """
 
 import contextlib
@@ -35,8 +38,24 @@ def _preimport(names: list[str]) -> dict[str, object]:
     return {"ready": True, "python": sys.version, "modules": files, "failed": failed}
 
 
-def _child(request: dict[str, object]) -> None:
+CURRENT_CHILD = [0]
+"""The pid (and process group) of the probe running now; 0 when idle."""
+PARENT = int(sys.argv[2]) if len(sys.argv) > 2 else os.getppid()
+"""The harness, passed in: it may be gone before this line runs."""
+
+
+def _end_child_and_exit(*_: object) -> None:
+    if CURRENT_CHILD[0]:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(CURRENT_CHILD[0], signal.SIGKILL)
+    os._exit(0)
+
+
+def _child(request: dict[str, object], worker: int) -> None:
     os.setsid()
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    _bootstrap.start_watchdog(float(request["timeout"]), worker)  # type: ignore[arg-type]
     with open(str(request["stderr"]), "w") as log:
         os.dup2(log.fileno(), 1)
         os.dup2(log.fileno(), 2)
@@ -65,6 +84,8 @@ def _wait(pid: int, timeout: float) -> tuple[int, bool]:
         done, status = os.waitpid(pid, os.WNOHANG)
         if done:
             return os.waitstatus_to_exitcode(status), False
+        if os.getppid() != PARENT:
+            _end_child_and_exit()
         if time.monotonic() > deadline:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(pid, signal.SIGKILL)
@@ -75,17 +96,24 @@ def _wait(pid: int, timeout: float) -> tuple[int, bool]:
 
 
 def main() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, _end_child_and_exit)
+    if os.getppid() != PARENT:
+        _end_child_and_exit()
     print(json.dumps(_preimport(json.loads(sys.argv[1]))), flush=True)
     for line in sys.stdin:
         request = json.loads(line)
         started = time.monotonic()
+        worker = os.getpid()
         pid = os.fork()
         if pid == 0:
             try:
-                _child(request)
+                _child(request, worker)
             finally:
                 os._exit(70)
+        CURRENT_CHILD[0] = pid
         returncode, timed_out = _wait(pid, float(request["timeout"]))
+        CURRENT_CHILD[0] = 0
         reply = {"returncode": returncode, "timed_out": timed_out, "seconds": time.monotonic() - started}
         print(json.dumps(reply), flush=True)
 

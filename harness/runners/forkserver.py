@@ -10,6 +10,7 @@ and teaches us which modules the case imports.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import tempfile
 import threading
@@ -23,13 +24,14 @@ from packaging.utils import canonicalize_name
 from harness.environments.interface import Environment
 from harness.model.case import Case, Parameters
 from harness.model.outcome import RunObservation
-from harness.process import start_worker
+from harness.process import RunInterrupted, forget_worker, start_worker, stopping
 from harness.runners.interface import CaseRunner, RunResult
 from harness.runners.isolated import IsolatedRunner, raised_error_from, read_bootstrap_report
 
 WORKER = Path(__file__).resolve().parent / "_forkworker.py"
 MODE = "fork"  # recorded as the user names it (--mode fork)
 DEFAULT_PRELOAD = ("torch",)
+IDLE_EXIT_SECONDS = 2.0
 
 
 def site_packages(environment: Environment) -> Path:
@@ -70,9 +72,18 @@ class _Worker:
     lock: threading.Lock
 
     def stop(self) -> None:
-        with self.lock:
-            _close_stream(self.process.stdin)
-            self.process.wait(timeout=30)
+        """An idle worker exits at the end of its input; a busy one (the harness is stopping) is told to."""
+        _close_stream(self.process.stdin)
+        try:
+            self.process.wait(timeout=IDLE_EXIT_SECONDS)
+        except subprocess.TimeoutExpired:
+            self.process.terminate()  # it ends its running child's process group, then itself
+            try:
+                self.process.wait(timeout=IDLE_EXIT_SECONDS)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        forget_worker(self.process)
 
     def call(self, request: dict[str, Any]) -> dict[str, Any]:
         stdin, stdout = self.process.stdin, self.process.stdout
@@ -82,6 +93,8 @@ class _Worker:
             stdin.flush()
             line = stdout.readline()
         if not line:
+            if stopping():
+                raise RunInterrupted("fork-server worker")
             raise RuntimeError("fork-server worker exited")
         reply: dict[str, Any] = json.loads(line)
         return reply
@@ -148,13 +161,14 @@ class ForkServerRunner(CaseRunner):
         site = site_packages(environment)
         tops = top_level_names(site, self.preload)
         wanted = [m for m in modules if m.split(".")[0] in tops]
-        process = start_worker([environment.python_executable, "-I", WORKER, json.dumps(wanted)])
+        process = start_worker([environment.python_executable, "-I", WORKER, json.dumps(wanted), str(os.getpid())])
         assert process.stdout is not None
         hello = json.loads(process.stdout.readline() or "{}")
         held = self._prove(site, hello.get("modules", {}), environment)
         if held is None:
             _close_stream(process.stdin)
             process.wait(timeout=30)
+            forget_worker(process)
             return None
         worker = _Worker(process, site, held, threading.Lock())
         with self._lock:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -53,6 +54,8 @@ class IsolatedRunner(CaseRunner):
                     case.replay_file,
                     json.dumps(dict(parameters)),
                     report_path,
+                    str(case.timeout_seconds),
+                    str(os.getpid()),  # the replay's watchdog ends it if this process dies
                 ],
                 cwd=Path(scratch),
                 env=self.environ,
