@@ -13,6 +13,7 @@ from packaging.utils import canonicalize_name
 
 from harness import process
 from harness.errors import ConfigError
+from harness.model.names import check_case_id, package_name
 from harness.model.signature import RaisedError
 from harness.runners.isolated import BOOTSTRAP, raised_error_from, read_bootstrap_report
 
@@ -75,6 +76,12 @@ def case_toml(
 def record_case(
     script: Path, cases_dir: Path, *, case_id: str, packages: list[str], python: str, title: str | None = None
 ) -> Recording:
+    # Checked before the id becomes a path: `../x`, `/abs` or `my bug` must not write outside cases/.
+    check_case_id(case_id, what="--id")
+    if not packages:
+        raise ConfigError("--packages: name at least one package the script uses, e.g. --packages x-transformers")
+    for name in packages:
+        package_name(name, what="--packages")
     if not script.is_file():
         raise ConfigError(f"{script}: no such script")
     folder = cases_dir / case_id
