@@ -9,12 +9,27 @@ from pathlib import Path
 from typing import Any
 
 
+def _file_mode() -> int:
+    """What an ordinary new file gets under this process's umask (mkstemp's own 0600 would hide reports)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
+FILE_MODE = _file_mode()
+
+
 def write_atomically(path: Path, text: str) -> None:
-    """Write via a temporary file and rename, so a reader or a Ctrl-C never sees half a file."""
+    """Write via a temporary file and rename, so a reader or a Ctrl-C never sees half a file.
+
+    Text that cannot be encoded (a lone surrogate from a decoded byte string) is replaced, not fatal: one
+    character must never cost a report.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        os.fchmod(fd, FILE_MODE)
+        with os.fdopen(fd, "w", encoding="utf-8", errors="replace") as handle:
             handle.write(text)
         os.replace(temporary, path)
     except BaseException:

@@ -25,6 +25,8 @@ _MARKDOWN_INLINE = frozenset("\\`*[]|#~$")
 _HTML_ENTITIES = {"&": "&amp;", "<": "&lt;"}
 _ASCII_PUNCTUATION = frozenset("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~")
 _WORD = re.compile(r"[A-Za-z0-9]")
+# "@name" at the start of a word would notify a GitHub user or team from a pull-request comment.
+_MENTION = re.compile(r"(?<![\w.+-])@(?=[A-Za-z0-9])")
 
 
 def one_line(text: str, limit: int = 300) -> str:
@@ -54,9 +56,12 @@ def inline(text: str, limit: int = 300) -> str:
     The text is bounded *before* escaping, so truncation never leaves a dangling backslash before a pipe.
     """
     plain = safe_line(text, limit)
+    mentions = {match.start() for match in _MENTION.finditer(plain)}
     escaped = []
     for index, char in enumerate(plain):
-        if char in _HTML_ENTITIES:
+        if index in mentions:
+            escaped.append("&#64;")
+        elif char in _HTML_ENTITIES:
             escaped.append(_HTML_ENTITIES[char])
         elif char in _MARKDOWN_INLINE or (char == "_" and not _inside_word(plain, index)):
             escaped.append(f"\\{char}")
@@ -78,7 +83,8 @@ def _inside_word(text: str, index: int) -> bool:
 
 
 def code_block(text: str, language: str = "") -> str:
-    """A fenced block that no backtick run inside the text can close early."""
+    """A fenced block that no backtick run inside the text can close early, control characters made visible."""
+    text = visible(text)
     longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
     fence = "`" * max(3, longest + 1)
     return f"{fence}{language}\n{text.rstrip()}\n{fence}"

@@ -11,11 +11,13 @@ import contextlib
 import os
 import signal
 import subprocess
+import tempfile
 import threading
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 from harness.errors import CommandNotFoundError
 
@@ -24,7 +26,7 @@ class RunInterrupted(BaseException):
     """The harness is stopping: the child was ended by ``stop_all``, so its exit status means nothing."""
 
 
-_running: dict[int, tuple[subprocess.Popen[str], bool]] = {}
+_running: dict[int, tuple[subprocess.Popen[bytes] | subprocess.Popen[str], bool]] = {}
 """pid -> (child, whether it leads its own process group) for every child still running."""
 _running_lock = threading.Lock()
 _stopping = threading.Event()
@@ -55,14 +57,14 @@ def resume() -> None:
     _stopping.clear()
 
 
-def _register(child: subprocess.Popen[str], *, own_group: bool) -> None:
+def _register(child: subprocess.Popen[bytes] | subprocess.Popen[str], *, own_group: bool) -> None:
     with _running_lock:
         _running[child.pid] = (child, own_group)
     if _stopping.is_set():
         stop_all()
 
 
-def _unregister(child: subprocess.Popen[str]) -> None:
+def _unregister(child: subprocess.Popen[bytes] | subprocess.Popen[str]) -> None:
     with _running_lock:
         _running.pop(child.pid, None)
 
@@ -102,43 +104,58 @@ def run(
     if _stopping.is_set():
         raise RunInterrupted(args[0])
     started = time.monotonic()
-    try:
-        child = subprocess.Popen(
-            args,
-            cwd=cwd,
-            env=dict(env) if env is not None else None,
-            stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            errors="replace",
-            start_new_session=True,
-        )
-    except FileNotFoundError:
-        raise CommandNotFoundError(f"'{args[0]}' is not installed or not on PATH") from None
-    _register(child, own_group=True)
-    try:
+    # Output goes to files, not pipes, and the run ends when the program exits, not when its output closes:
+    # a replay that leaves a forked child holding stdout must not look like a timeout.
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err, tempfile.TemporaryFile() as given:
+        if stdin is not None:
+            given.write(stdin.encode())
+            given.seek(0)
         try:
-            stdout, stderr = child.communicate(stdin, timeout=timeout)
-        except subprocess.TimeoutExpired:
+            child = subprocess.Popen(
+                args,
+                cwd=cwd,
+                env=dict(env) if env is not None else None,
+                stdin=given if stdin is not None else subprocess.DEVNULL,
+                stdout=out,
+                stderr=err,
+                start_new_session=True,
+            )
+        except FileNotFoundError:
+            raise CommandNotFoundError(f"'{args[0]}' is not installed or not on PATH") from None
+        _register(child, own_group=True)
+        try:
+            try:
+                child.wait(timeout=timeout)
+                timed_out = False
+            except subprocess.TimeoutExpired:
+                timed_out = True
+            # Whatever it left behind in its process group ends with it.
             _kill_group(child)
-            stdout, stderr = child.communicate()
-            timed_out = True
-        else:
-            timed_out = False
-    except BaseException:
-        # Ctrl-C or an error in the parent: never leave an orphaned process group behind.
-        _kill_group(child)
-        child.wait()
-        raise
-    finally:
-        _unregister(child)
+            child.wait()
+        except BaseException:
+            # Ctrl-C or an error in the parent: never leave an orphaned process group behind.
+            _kill_group(child)
+            child.wait()
+            raise
+        finally:
+            _unregister(child)
+        stdout, stderr = _read_back(out), _read_back(err)
     if _stopping.is_set():
         raise RunInterrupted(args[0])
     return Completed(args, child.returncode, stdout, stderr, time.monotonic() - started, timed_out=timed_out)
 
 
-def _kill_group(child: subprocess.Popen[str]) -> None:
+OUTPUT_LIMIT_BYTES = 16 * 1024 * 1024
+"""Past this, only the end of a program's output is kept: the error is at the end."""
+
+
+def _read_back(handle: IO[bytes]) -> str:
+    size = handle.seek(0, os.SEEK_END)
+    handle.seek(max(0, size - OUTPUT_LIMIT_BYTES))
+    return handle.read().decode("utf-8", errors="replace")
+
+
+def _kill_group(child: subprocess.Popen[bytes] | subprocess.Popen[str]) -> None:
     with contextlib.suppress(ProcessLookupError):
         os.killpg(child.pid, signal.SIGKILL)
 

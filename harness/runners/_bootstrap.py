@@ -19,6 +19,9 @@ import time
 import traceback
 
 TRACEBACK_LINES = 40
+MESSAGE_LIMIT = 20_000
+LINE_LIMIT = 2_000
+"""Records and reports stay small whatever a replay raises: a 20 MB message keeps its first 20,000 characters."""
 WATCH_INTERVAL_SECONDS = 0.25
 DEADLINE_GRACE_SECONDS = 10.0
 """The harness ends a replay at its time limit; the watchdog only steps in if the harness could not."""
@@ -50,13 +53,32 @@ def _qualified(cls: type) -> str:
     return f"{cls.__module__}.{cls.__qualname__}"
 
 
+def _bounded(text: str, limit: int) -> str:
+    """Encodable (lone surrogates replaced) and at most ``limit`` characters, the cut marked."""
+    text = text.encode("utf-8", "replace").decode("utf-8")
+    if len(text) <= limit:
+        return text
+    return text[:limit] + f"... [cut: {len(text):,} characters in all]"
+
+
+def _message_of(exc: BaseException) -> str:
+    try:
+        return str(exc)
+    except BaseException as inner:  # an exception whose __str__ raises is still an exception of its type
+        return f"<unprintable {type(exc).__name__}: str() raised {type(inner).__name__}>"
+
+
 def _describe(exc: BaseException) -> dict[str, object]:
-    lines = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__)).splitlines()
+    try:
+        lines = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__)).splitlines()
+    except BaseException:
+        lines = [f"{_qualified(type(exc))}: {_message_of(exc)}"]
+    tail = [_bounded(line, LINE_LIMIT) for line in lines[-TRACEBACK_LINES:]]
     return {
         "type": _qualified(type(exc)),
         "type_chain": [_qualified(cls) for cls in type(exc).__mro__],
-        "message": str(exc),
-        "traceback_tail": "\n".join(lines[-TRACEBACK_LINES:]),
+        "message": _bounded(_message_of(exc), MESSAGE_LIMIT),
+        "traceback_tail": "\n".join(tail),
     }
 
 
