@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-from harness.errors import CommandNotFoundError
+from harness.errors import CommandNotFoundError, HarnessError
 
 
 class RunInterrupted(BaseException):
@@ -121,6 +121,8 @@ def run(
                 start_new_session=True,
             )
         except FileNotFoundError:
+            if cwd is not None and not Path(cwd).is_dir():
+                raise HarnessError(f"cannot run {Path(args[0]).name}: its working folder {cwd} is gone") from None
             raise CommandNotFoundError(f"'{args[0]}' is not installed or not on PATH") from None
         _register(child, own_group=True)
         try:

@@ -13,6 +13,7 @@ import hashlib
 import json
 import os
 import shutil
+import tempfile
 import tomllib
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -75,8 +76,22 @@ class UvEnvironmentProvider(EnvironmentProvider):
 
     def lock(self, request: EnvironmentRequest, *, fresh: bool = False) -> list[tuple[str, str, str]] | BuildFailure:
         """Resolve without installing: (name, version, file URL) of every package the request locks to."""
-        locked = self._locked(request, fresh=fresh)
+        with self._request_lock(request):
+            locked = self._locked(request, fresh=fresh)
         return locked if isinstance(locked, BuildFailure) else locked[0]
+
+    def prepare(self, request: EnvironmentRequest, *, fresh: bool = False) -> Environment | BuildFailure:
+        """Resolve (``fresh`` resolves again even for a known request) and install, reusing what is identical.
+
+        The request's lock is held from resolving to installing, by threads and processes alike, so that no
+        builder ever reads a lock file that another is replacing; environment locks are taken inside it, in
+        that order only.
+        """
+        with self._request_lock(request):
+            return self._prepare(request, fresh=fresh)
+
+    def _request_lock(self, request: EnvironmentRequest) -> contextlib.AbstractContextManager[None]:
+        return _exclusive(self.home / "locks" / f"{request.digest}.lock")
 
     def _locked(
         self, request: EnvironmentRequest, *, fresh: bool
@@ -93,8 +108,7 @@ class UvEnvironmentProvider(EnvironmentProvider):
             resolve_seconds = resolved
         return _read_lock(lock_file), lock_file, resolve_seconds, lock_reused
 
-    def prepare(self, request: EnvironmentRequest, *, fresh: bool = False) -> Environment | BuildFailure:
-        """Resolve (``fresh`` resolves again even for a known request) and install, reusing what is identical."""
+    def _prepare(self, request: EnvironmentRequest, *, fresh: bool) -> Environment | BuildFailure:
         interpreter, python_version = self.interpreter(request.python)
         locked = self._locked(request, fresh=fresh)
         if isinstance(locked, BuildFailure):
@@ -132,9 +146,9 @@ class UvEnvironmentProvider(EnvironmentProvider):
         )
 
     def _resolve(self, request: EnvironmentRequest, interpreter: Path, lock_dir: Path) -> float | BuildFailure:
-        staging = lock_dir.with_name(f"{lock_dir.name}.staging-{os.getpid()}")
-        shutil.rmtree(staging, ignore_errors=True)
-        staging.mkdir(parents=True)
+        # A folder of this attempt's own: never shared with another thread or process.
+        lock_dir.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f"{lock_dir.name}.staging-", dir=lock_dir.parent))
         (staging / "pyproject.toml").write_text(_probe_project(request), encoding="utf-8")
         argv: list[str | Path] = [
             self.uv,
