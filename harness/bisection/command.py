@@ -214,13 +214,16 @@ def bisect_source_commits(
         found = prober.probe(case, request, source_tree=worktree)
         return Answer(found.record.outcome, found.record.timings.total, found.reused)
 
+    def describe(sha: str) -> str:
+        return f"{options.package} at commit {sha[:12]}"
+
     return bisect_commits(
         repository,
         result.before,
         result.after,
         probe_source,
         policy=VerdictPolicy(different_error_is_bad=options.different_error_is_bad),
-        handler=None if progress is None else SearchProgress(progress, lambda sha: f"{options.package} at {sha[:12]}"),
+        handler=None if progress is None else SearchProgress(progress, describe),
     )
 
 
