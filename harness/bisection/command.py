@@ -5,9 +5,8 @@ from __future__ import annotations
 import argparse
 import shlex
 import sys
-import tempfile
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
@@ -16,19 +15,21 @@ from packaging.version import InvalidVersion, Version
 
 from harness._options import Subcommands, add_different_error_option, add_probing_options
 from harness.bisection.commits import CommitBisection, bisect_commits
-from harness.bisection.releases import BisectionReport, ProbeOutcome, ProgressEvent, run_bisection
+from harness.bisection.driver import Answer
+from harness.bisection.progress import CommandProgress, SearchProgress
+from harness.bisection.releases import BisectionReport, ProbeOutcome, run_bisection
 from harness.bisection.report import known_bad_entry, merge_known_bad, report_to_json, report_to_markdown
-from harness.bisection.search import Direction, VerdictPolicy
+from harness.bisection.search import VerdictPolicy
 from harness.environments.interface import BuildFailure, EnvironmentRequest
 from harness.errors import ConfigError
 from harness.files import read_json_object, write_atomically, write_json
 from harness.index.interface import PackageIndex, Release, filter_releases
 from harness.markdown import inline
 from harness.model.case import Case
-from harness.model.outcome import Outcome
 from harness.model.pins import Pin, pin_set
+from harness.model.probe_record import SourceTree
 from harness.probing.prober import Prober
-from harness.probing.record_store import RecordStore
+from harness.reports.progress import progress_for
 from harness.reports.site import write_reports
 from harness.workspace import Workspace, make_prober, package_index, package_sources
 
@@ -110,17 +111,12 @@ def held_closure(prober: Prober, held: tuple[Pin, ...]) -> tuple[str, ...]:
     return tuple(sorted(canonicalize_name(name) for name, _, _ in locked))
 
 
-def print_progress(event: ProgressEvent) -> None:
-    search = "regression" if event.search is Direction.REGRESSION else "fix"
-    print(
-        f"[{search} step {event.step}, at most {event.max_remaining} left] probing {event.version}",
-        file=sys.stderr,
-        flush=True,
-    )
+def release_progress(progress: CommandProgress | None, package: str) -> SearchProgress[Version] | None:
+    return None if progress is None else SearchProgress(progress, lambda version: f"{package} {version}")
 
 
 def bisect_releases(
-    case: Case, prober: Prober, index: PackageIndex, options: BisectOptions
+    case: Case, prober: Prober, index: PackageIndex, options: BisectOptions, *, progress: CommandProgress | None = None
 ) -> tuple[BisectionReport, tuple[Release, ...]]:
     if options.package not in case.packages:
         raise ConfigError(f"case {case.id} does not concern {options.package}; it concerns {', '.join(case.packages)}")
@@ -137,7 +133,7 @@ def bisect_releases(
         upload_dates={r.version: r.upload_time for r in releases if r.upload_time is not None},
         held=held_pins(case, options),
         policy=VerdictPolicy(different_error_is_bad=options.different_error_is_bad),
-        progress=print_progress,
+        handler=release_progress(progress, options.package),
     )
     return report, releases
 
@@ -200,38 +196,35 @@ def bisect_source_commits(
     repository: Path,
     report: BisectionReport,
     options: BisectOptions,
+    *,
+    progress: CommandProgress | None = None,
 ) -> CommitBisection | None:
-    """Between the last good and first bad release, install the package from each commit and find the first bad."""
+    """Between the last good and first bad release, install the package from each commit and find the first bad.
+
+    Each commit probe is a request of its own (the package from its source tree at that sha, the other pins
+    held), stored like any other: a second run at the same commits is answered from the records.
+    """
     result = report.regression
     if result.before is None or result.after is None:
         return None
     held = held_pins(case, options)
-    request = prober.request_for(case, held)
-    with tempfile.TemporaryDirectory(prefix="harness-commits-") as scratch:
-        # A source tree has no version to key a record by: commit probes always build afresh, and their
-        # records stay out of the store.
-        commit_prober = Prober(
-            prober.provider, prober.runner, RecordStore(Path(scratch)), python=prober.python,
-            sources=prober.sources, fresh=True,
-        )  # fmt: skip
 
-        def probe_source(worktree: Path, sha: str) -> Outcome:
-            commit_case = _with_requirement(case, f"{options.package} @ {worktree.as_uri()}")
-            record = commit_prober.probe(commit_case, request).record
-            print(f"[commit {sha[:10]}] {record.outcome.value}: {record.detail}", file=sys.stderr, flush=True)
-            return record.outcome
+    def probe_source(worktree: Path, sha: str) -> Answer:
+        request = prober.request_for(case, held, source=SourceTree(options.package, sha))
+        found = prober.probe(case, request, source_tree=worktree)
+        return Answer(found.record.outcome, found.record.timings.total, found.reused)
 
-        return bisect_commits(
-            repository,
-            result.before,
-            result.after,
-            probe_source,
-            policy=VerdictPolicy(different_error_is_bad=options.different_error_is_bad),
-        )
+    def describe(sha: str) -> str:
+        return f"{options.package} at commit {sha[:12]}"
 
-
-def _with_requirement(case: Case, requirement: str) -> Case:
-    return replace(case, extra_requirements=(*case.extra_requirements, requirement))
+    return bisect_commits(
+        repository,
+        result.before,
+        result.after,
+        probe_source,
+        policy=VerdictPolicy(different_error_is_bad=options.different_error_is_bad),
+        handler=None if progress is None else SearchProgress(progress, describe),
+    )
 
 
 def commits_to_json(commits: CommitBisection) -> dict[str, object]:
@@ -337,11 +330,14 @@ def run(args: argparse.Namespace) -> int:
         include_yanked=args.yanked,
     )
     index = package_index(workspace, sources)
-    with make_prober(workspace, spec, sources, fresh=args.fresh, mode=args.mode, preload=args.preload) as prober:
-        report, releases = bisect_releases(case, prober, index, options)
+    with (
+        make_prober(workspace, spec, sources, fresh=args.fresh, mode=args.mode, preload=args.preload) as prober,
+        CommandProgress(progress_for(sys.stderr)) as progress,
+    ):
+        report, releases = bisect_releases(case, prober, index, options, progress=progress)
         commits = None
         if args.git_repo is not None:
-            commits = bisect_source_commits(case, prober, args.git_repo, report, options)
+            commits = bisect_source_commits(case, prober, args.git_repo, report, options, progress=progress)
     probed = sum(1 for step in report.steps if not step.probe.reused)
     written = write_bisection(
         workspace.reports_dir,
@@ -354,4 +350,7 @@ def run(args: argparse.Namespace) -> int:
     write_reports(workspace, workspace.cases([args.case]))
     print(bisection_summary(report, commits))
     print(f"{len(report.steps)} probes ({len(report.steps) - probed} from stored records); report: {written}")
+    if commits is not None:
+        reused = sum(1 for probe in commits.probes if probe.reused)
+        print(f"{len(commits.probes)} commit probes ({reused} from stored records)")
     return 0

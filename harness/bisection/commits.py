@@ -16,6 +16,7 @@ from pathlib import Path
 
 from packaging.version import InvalidVersion, Version
 
+from harness.bisection.driver import ProbeAnswer, SearchHandler, run_search
 from harness.bisection.search import (
     BisectVerdict,
     Direction,
@@ -53,6 +54,8 @@ class CommitProbe:
     commit: Commit
     outcome: Outcome
     verdict: BisectVerdict
+    reused: bool = False
+    """The outcome came from a stored record of an earlier run at this commit."""
 
 
 @dataclass(frozen=True)
@@ -84,8 +87,8 @@ class CommitBisection:
         return next((commit for commit in self.commits if commit.sha == sha), None)
 
 
-ProbeSource = Callable[[Path, str], Outcome]
-"""Runs the case against the package built from a checked-out tree: (worktree path, full sha) -> outcome."""
+ProbeSource = Callable[[Path, str], ProbeAnswer]
+"""Runs the case against the package built from a checked-out tree: (worktree path, full sha) -> what it found."""
 
 
 def bisect_commits(
@@ -99,13 +102,13 @@ def bisect_commits(
     known: Mapping[str, Outcome] | None = None,
     first_parent: bool = False,
     verify_ends: bool = False,
-    progress: Callable[[Commit, int], None] | None = None,
+    handler: SearchHandler[str] | None = None,
 ) -> CommitBisection:
     """Find the commit between two adjacent boundary releases where the case starts (or stops) reproducing.
 
     The release commits are taken as known on their sides (the release bisection established them) unless
     ``verify_ends``. ``known`` maps full shas to outcomes from earlier runs; those commits are not probed
-    again. ``progress`` hears (commit, most probes left) before each probe.
+    again. ``handler`` hears about each probe (its items are full shas) as it starts and ends.
     """
     policy = policy or VerdictPolicy()
     repository = check_repository(repository)
@@ -127,25 +130,28 @@ def bisect_commits(
         [commit.sha for commit in commits], direction, low=before_sha, high=after_sha, known=verdicts
     )
     by_sha = {commit.sha: commit for commit in commits}
-    probes: list[CommitProbe] = []
-    first = search.next_probe()
-    if first is not None:
-        with scratch_worktree(repository, first) as worktree:
-            while (sha := search.next_probe()) is not None:
-                if progress is not None:
-                    progress(by_sha[sha], search.max_remaining())
-                _checkout(worktree, sha)
-                outcome = probe_source(worktree, sha)
-                verdict = policy.verdict(outcome)
-                probes.append(CommitProbe(by_sha[sha], outcome, verdict))
-                search = search.fold(sha, verdict)
+    with contextlib.ExitStack() as cleanup:
+        worktrees: list[Path] = []
+
+        def probe(sha: str) -> ProbeAnswer:
+            # The worktree is made at the first probe: a search the known outcomes settle needs none.
+            if not worktrees:
+                worktrees.append(cleanup.enter_context(scratch_worktree(repository, sha)))
+            _checkout(worktrees[0], sha)
+            return probe_source(worktrees[0], sha)
+
+        run = run_search(search, probe, policy=policy, handler=handler)
+    probes = tuple(
+        CommitProbe(by_sha[probed.event.item], probed.answer.outcome, probed.verdict, reused=probed.answer.reused)
+        for probed in run.probes
+    )
     return CommitBisection(
         direction=direction,
         before_release=str(before_release),
         after_release=str(after_release),
         commits=commits,
-        result=search.result(),
-        probes=tuple(probes),
+        result=run.result,
+        probes=probes,
     )
 
 

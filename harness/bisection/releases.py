@@ -1,7 +1,8 @@
 """Runs the regression and fix searches over a package's releases, probing through an injected callable.
 
-The driver knows nothing about environments or records: ``probe(version)`` does the work (and may answer
-from a stored record, saying so with ``reused``), ``progress`` hears about each probe before it starts.
+It knows nothing about environments or records: ``probe(version)`` does the work (and may answer from a
+stored record, saying so with ``reused``); both searches run through the one driver loop, whose ``handler``
+hears about each probe as it starts and ends.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from datetime import UTC, datetime
 
 from packaging.version import Version
 
+from harness.bisection.driver import SearchHandler, run_search
 from harness.bisection.search import (
     BisectVerdict,
     Direction,
@@ -38,18 +40,6 @@ class ProbeOutcome:
     """The outcome came from a stored record rather than a new run."""
     detail: str = ""
     record_key: str | None = None
-
-
-@dataclass(frozen=True)
-class ProgressEvent:
-    """Sent just before a release is probed."""
-
-    search: Direction
-    version: Version
-    step: int
-    """1-based number of this probe within its search."""
-    max_remaining: int
-    """The most probes this search may still need, this one included, if no further release is unusable."""
 
 
 @dataclass(frozen=True)
@@ -115,7 +105,7 @@ def run_bisection(
     upload_dates: Mapping[Version, datetime] | None = None,
     held: Iterable[Pin | str] = (),
     policy: VerdictPolicy = _DEFAULT_POLICY,
-    progress: Callable[[ProgressEvent], None] | None = None,
+    handler: SearchHandler[Version] | None = None,
     clock: Callable[[], datetime] = _utcnow,
 ) -> BisectionReport:
     """Find where ``package`` started reproducing the case (regression) and where it stopped (fix).
@@ -150,21 +140,18 @@ def run_bisection(
     outcomes: dict[Version, ProbeOutcome] = dict(supplied)
     steps: list[ProbeStep] = []
 
+    def checked_probe(version: Version) -> ProbeOutcome:
+        result = probe(version)
+        if result.version != version:
+            raise ValueError(f"probe({version}) answered for {result.version}")
+        return result
+
     def search(start: TransitionSearch[Version]) -> SearchResult[Version]:
-        current = start
-        number = 0
-        while (version := current.next_probe()) is not None:
-            number += 1
-            if progress is not None:
-                progress(ProgressEvent(current.direction, version, number, current.max_remaining()))
-            result = probe(version)
-            if result.version != version:
-                raise ValueError(f"probe({version}) answered for {result.version}")
-            verdict = policy.verdict(result.outcome)
-            outcomes[version] = result
-            steps.append(ProbeStep(current.direction, result, verdict))
-            current = current.fold(version, verdict)
-        return current.result()
+        run = run_search(start, checked_probe, policy=policy, handler=handler)
+        for probed in run.probes:
+            outcomes[probed.event.item] = probed.answer
+            steps.append(ProbeStep(probed.event.direction, probed.answer, probed.verdict))
+        return run.result
 
     def verdicts() -> dict[Version, BisectVerdict]:
         return {version: policy.verdict(result.outcome) for version, result in outcomes.items()}

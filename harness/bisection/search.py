@@ -201,10 +201,6 @@ class TransitionSearch(Generic[T]):
         step = self._plan()
         return self.items[step] if isinstance(step, int) else None
 
-    @property
-    def done(self) -> bool:
-        return not isinstance(self._plan(), int)
-
     def fold(self, item: T, verdict: BisectVerdict) -> TransitionSearch[T]:
         """A new search that also knows ``item``'s verdict."""
         try:

@@ -9,9 +9,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from harness._options import Subcommands, add_probing_options
-from harness.bisection.command import BisectOptions, list_releases, make_release_probe, print_progress
+from harness.bisection.command import BisectOptions, list_releases, make_release_probe, release_progress
+from harness.bisection.progress import CommandProgress
 from harness.bisection.releases import BisectionReport, run_bisection
-from harness.culprit.ddmin import CulpritResult, CulpritStatus, Probe, Subset, next_probe
+from harness.culprit.ddmin import CulpritResult, CulpritStatus, Subset, isolate
 from harness.culprit.report import culprit_markdown, culprit_sentence, culprit_to_json
 from harness.files import write_atomically, write_json
 from harness.index.interface import PackageIndex
@@ -21,6 +22,7 @@ from harness.model.outcome import Outcome
 from harness.model.probe_record import ProbeRecord
 from harness.pinsources.environment import read_environment
 from harness.probing.prober import Prober
+from harness.reports.progress import progress_for
 from harness.reports.site import write_reports
 from harness.workspace import Workspace, make_prober, package_index, package_sources
 
@@ -44,29 +46,40 @@ def companions_from(record: ProbeRecord, applied: Subset, changes: tuple[Package
     return named - set(applied)
 
 
-def isolate_culprit(case: Case, prober: Prober, delta: EnvironmentDelta) -> CulpritResult:
+def isolate_culprit(
+    case: Case, prober: Prober, delta: EnvironmentDelta, *, progress: CommandProgress | None = None
+) -> CulpritResult:
     """Delta debugging over the changes, with every trial a stored probe and companions learnt from uv."""
-    changes = delta.changes
-    outcomes: dict[Subset, Outcome] = {}
-    companions: dict[PackageChange, set[PackageChange]] = {}
-    while True:
-        step = next_probe(changes, outcomes, companions=companions)
-        if isinstance(step, CulpritResult):
-            return step
-        record = _trial(case, prober, delta, step)
-        outcomes[step.applied] = record.outcome
-        if record.outcome is Outcome.UNRESOLVABLE:
-            for change in step.applied:
-                companions.setdefault(change, set()).update(companions_from(record, step.applied, changes))
+    trials = _Trials(case, prober, delta, progress)
+    return isolate(delta.changes, trials.test, needs=trials.needs)
 
 
-def _trial(case: Case, prober: Prober, delta: EnvironmentDelta, step: Probe) -> ProbeRecord:
-    pins = delta.environment_with(step.applied)
-    label = ", ".join(str(change) for change in sorted(step.applied, key=lambda c: c.name)) or "no change"
-    result = prober.probe(case, prober.request_for(case, pins))
-    how = "stored record" if result.reused else f"{result.record.timings.total:.1f}s"
-    print(f"[culprit] {result.record.outcome.value:<13} with {label} ({how})", file=sys.stderr, flush=True)
-    return result.record
+class _Trials:
+    """Runs each trial as a probe and keeps its record, from which the resolver's wishes are read back."""
+
+    def __init__(self, case: Case, prober: Prober, delta: EnvironmentDelta, progress: CommandProgress | None) -> None:
+        self.case = case
+        self.prober = prober
+        self.delta = delta
+        self.progress = progress
+        self.records: dict[Subset, ProbeRecord] = {}
+
+    def test(self, applied: Subset) -> Outcome:
+        pins = self.delta.environment_with(applied)
+        label = "culprit trial with " + (
+            ", ".join(str(change) for change in sorted(applied, key=lambda c: c.name)) or "no change"
+        )
+        if self.progress is not None:
+            self.progress.probe_started(label)
+        result = self.prober.probe(self.case, self.prober.request_for(self.case, pins))
+        record = result.record
+        if self.progress is not None:
+            self.progress.probe_finished(label, record.outcome, record.timings.total, result.reused)
+        self.records[applied] = record
+        return record.outcome
+
+    def needs(self, applied: Subset) -> set[PackageChange]:
+        return companions_from(self.records[applied], applied, self.delta.changes)
 
 
 def bisect_culprit(
@@ -75,6 +88,8 @@ def bisect_culprit(
     index: PackageIndex,
     delta: EnvironmentDelta,
     result: CulpritResult,
+    *,
+    progress: CommandProgress | None = None,
 ) -> BisectionReport | None:
     """When one upgraded package is the culprit, find its first bad release between the two versions."""
     if result.status is not CulpritStatus.ISOLATED or len(result.culprits) != 1:
@@ -94,7 +109,7 @@ def bisect_culprit(
         package=change.name,
         releases=[r.version for r in releases],
         probe=make_release_probe(case, prober, releases, options),
-        progress=print_progress,
+        handler=release_progress(progress, change.name),
         good=change.old,
         bad=change.new,
         held=held,
@@ -155,11 +170,15 @@ def run(args: argparse.Namespace) -> int:
     delta = load_delta(args.good_env, args.bad_env, only=tuple(args.only))
     spec = workspace.matrix_spec(args.versions)
     sources = package_sources(spec)
-    with make_prober(workspace, spec, sources, fresh=args.fresh, mode=args.mode, preload=args.preload) as prober:
-        result = isolate_culprit(case, prober, delta)
+    with (
+        make_prober(workspace, spec, sources, fresh=args.fresh, mode=args.mode, preload=args.preload) as prober,
+        CommandProgress(progress_for(sys.stderr)) as progress,
+    ):
+        result = isolate_culprit(case, prober, delta, progress=progress)
         bisection = None
         if args.bisect:
-            bisection = bisect_culprit(case, prober, package_index(workspace, sources), delta, result)
+            index = package_index(workspace, sources)
+            bisection = bisect_culprit(case, prober, index, delta, result, progress=progress)
     finding = CulpritFinding(delta, result, bisection)
     written = write_culprit(workspace.reports_dir, case, finding)
     write_reports(workspace, [case])

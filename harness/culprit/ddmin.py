@@ -7,8 +7,8 @@ failure), PASS, or UNRESOLVED (anything else: the resolver rejected it, a differ
 
 Nothing here does I/O. ``next_probe`` is a pure step function: given the outcomes known so far it either names
 the next subset to probe or returns the result. It replays the search from the start on every call, so the known
-outcomes (e.g. probe records on disk) are the whole state and no subset is ever probed twice. ``isolate`` drives it
-with an injected ``test`` callable.
+outcomes (e.g. probe records on disk) are the whole state and no subset is ever probed twice. ``isolate`` is the
+one loop that drives it, with an injected ``test`` callable and a hook that learns companions from the resolver.
 
 Cost when the failure is caused by a set S of k changes among n (fails iff S is applied) and every trial
 resolves: 2 trials to check both ends, at most 2 per level of a recursion of depth ceil(log2 n) per culprit, one to
@@ -380,11 +380,24 @@ def isolate(
     *,
     companions: Companions | None = None,
     known: Mapping[Subset, Outcome] | None = None,
+    needs: Callable[[Subset], Iterable[PackageChange]] | None = None,
 ) -> CulpritResult:
-    """Run the search to the end, calling ``test`` once for every subset whose outcome is not yet known."""
+    """Run the search to the end, calling ``test`` once for every subset whose outcome is not yet known.
+
+    ``needs(subset)`` is asked after ``subset`` came back UNRESOLVABLE: the changes the resolver said it
+    wanted along (read from its message); each change of ``subset`` then drags them along from there on.
+    """
     outcomes: dict[Subset, Outcome] = dict(known or {})
+    learnt: dict[PackageChange, set[PackageChange]] = {
+        change: set(needed) for change, needed in (companions or {}).items()
+    }
     while True:
-        step = next_probe(changes, outcomes, companions=companions)
+        step = next_probe(changes, outcomes, companions=learnt)
         if isinstance(step, CulpritResult):
             return step
-        outcomes[step.applied] = test(step.applied)
+        outcome = test(step.applied)
+        outcomes[step.applied] = outcome
+        if outcome is Outcome.UNRESOLVABLE and needs is not None:
+            named = set(needs(step.applied)) - step.applied
+            for change in step.applied:
+                learnt.setdefault(change, set()).update(named)

@@ -20,6 +20,17 @@ class InstallStage(enum.Enum):
 
 
 @dataclass(frozen=True)
+class SourceCheckout:
+    """A package to install from a checked-out source tree rather than from the index."""
+
+    package: str
+    path: Path
+    revision: str
+    """What the tree holds (a commit sha): one path holds one commit after another, so the path alone does not
+    say which dependencies the tree declares."""
+
+
+@dataclass(frozen=True)
 class EnvironmentRequest:
     pins: tuple[Pin, ...]
     python: str
@@ -31,6 +42,8 @@ class EnvironmentRequest:
     current_packages: tuple[str, ...] = ()
     """Exempt from ``exclude_newer``, besides the pins themselves."""
     extra_requirements: tuple[str, ...] = ()
+    source_tree: SourceCheckout | None = None
+    """Install this package from the tree, built afresh (never from a cached wheel)."""
 
     @property
     def digest(self) -> str:
@@ -43,10 +56,15 @@ class EnvironmentRequest:
                 "exclude_newer": self.exclude_newer,
                 "current": sorted(self.current_packages),
                 "extra": sorted(self.extra_requirements),
+                **({} if self.source_tree is None else {"source_tree": _describe(self.source_tree)}),
             },
             sort_keys=True,
         )
         return hashlib.sha256(payload.encode()).hexdigest()[:20]
+
+
+def _describe(tree: SourceCheckout) -> list[str]:
+    return [tree.package, str(tree.path), tree.revision]
 
 
 @dataclass(frozen=True)

@@ -119,11 +119,11 @@ class UvEnvironmentProvider(EnvironmentProvider):
         with _exclusive(self.home / "envs" / f"{environment_id}.lock"):
             # The id hashes every locked file, so a ready environment is exactly what the lock asks for, even
             # with `fresh` (which re-resolves); only a source tree can change behind the same lock.
-            from_source = any(url.startswith("directory:") for _, _, url in packages)
+            from_source = request.source_tree is not None or any(url.startswith("directory:") for _, _, url in packages)
             ready = (location / READY_MARKER).is_file() and not from_source
             install_seconds = 0.0
             if not ready:
-                installed = self._install(interpreter, lock_file, location, packages)
+                installed = self._install(interpreter, lock_file, location, packages, from_source=from_source)
                 if isinstance(installed, BuildFailure):
                     return BuildFailure(
                         installed.stage,
@@ -185,7 +185,13 @@ class UvEnvironmentProvider(EnvironmentProvider):
         return result.seconds
 
     def _install(
-        self, interpreter: Path, lock_file: Path, location: Path, packages: list[tuple[str, str, str]]
+        self,
+        interpreter: Path,
+        lock_file: Path,
+        location: Path,
+        packages: list[tuple[str, str, str]],
+        *,
+        from_source: bool,
     ) -> float | BuildFailure:
         shutil.rmtree(location, ignore_errors=True)
         created = process.run(
@@ -194,7 +200,7 @@ class UvEnvironmentProvider(EnvironmentProvider):
         # uv caches wheels it built from a source tree by the tree's metadata files, which a checkout of
         # another commit may leave unchanged: with a source tree, install without the cache (--refresh would
         # do, but uv refuses it offline).
-        rebuild = ["--no-cache"] if any(url.startswith("directory:") for _, _, url in packages) else []
+        rebuild = ["--no-cache"] if from_source else []
         synced = (
             process.run(
                 [self.uv, "pip", "sync", "--quiet", "--python", location / "bin" / "python", lock_file, *rebuild],
@@ -236,6 +242,8 @@ def _probe_project(request: EnvironmentRequest) -> str:
     # Forced pins go to uv as overrides; the project then only names the packages.
     dependencies: list[str] = [pin.name if request.forced else str(pin) for pin in request.pins]
     dependencies += request.extra_requirements
+    if request.source_tree is not None:
+        dependencies.append(f"{request.source_tree.package} @ {request.source_tree.path.resolve().as_uri()}")
     lines = ["[project]", 'name = "harness-probe"', 'version = "0"', f"dependencies = {json.dumps(dependencies)}", ""]
     if request.sources.package_indexes:
         lines.append("[tool.uv.sources]")

@@ -16,6 +16,15 @@ SCHEMA_VERSION = 1
 
 
 @dataclass(frozen=True)
+class SourceTree:
+    """A package installed from its source repository at a commit instead of from a release on the index."""
+
+    package: str
+    commit: str
+    """The full sha: it names the tree's content, which is what the probe's result depends on."""
+
+
+@dataclass(frozen=True)
 class ProbeRequest:
     """Everything that determines a probe's result; its hash is the record's identity (``key``)."""
 
@@ -32,6 +41,8 @@ class ProbeRequest:
     """Packages exempt from ``exclude_newer``: the held pins and what they depend on, which are today's."""
     sources_digest: str = ""
     """Hash of the package sources, so a probe against another index is not mistaken for this one."""
+    source: SourceTree | None = None
+    """Install this package from its source tree at a commit (the commit phase of a bisection)."""
 
     def __post_init__(self) -> None:
         # One canonical order, so equal requests are equal values whatever order the pins came in.
@@ -39,19 +50,20 @@ class ProbeRequest:
 
     @property
     def key(self) -> str:
-        payload = json.dumps(
-            {
-                "case": [self.case_id, self.case_hash],
-                "parameters": [[k, v] for k, v in self.parameters],
-                "pins": [str(pin) for pin in pin_set(self.pins)],
-                "python": self.python,
-                "forced": self.forced,
-                "exclude_newer": self.exclude_newer,
-                "current_packages": sorted(self.current_packages),
-                "sources": self.sources_digest,
-            },
-            sort_keys=True,
-        )
+        identity: dict[str, object] = {
+            "case": [self.case_id, self.case_hash],
+            "parameters": [[k, v] for k, v in self.parameters],
+            "pins": [str(pin) for pin in pin_set(self.pins)],
+            "python": self.python,
+            "forced": self.forced,
+            "exclude_newer": self.exclude_newer,
+            "current_packages": sorted(self.current_packages),
+            "sources": self.sources_digest,
+        }
+        if self.source is not None:
+            # Only when set, so that every record made before source probes existed keeps its key.
+            identity["source"] = [self.source.package, self.source.commit]
+        payload = json.dumps(identity, sort_keys=True)
         return hashlib.sha256(payload.encode()).hexdigest()[:20]
 
 
@@ -105,6 +117,9 @@ def record_to_json(record: ProbeRecord) -> dict[str, Any]:
         "exclude_newer": request.exclude_newer,
         "current_packages": list(request.current_packages),
         "sources_digest": request.sources_digest,
+        "source": None
+        if request.source is None
+        else {"package": request.source.package, "commit": request.source.commit},
         "outcome": record.outcome.value,
         "detail": record.detail,
         "error": None
@@ -136,6 +151,7 @@ def record_from_json(data: Mapping[str, Any]) -> ProbeRecord:
         raise ValueError(f"unsupported record schema {data.get('schema')!r}")
     error = data.get("error") or {}
     timings = data.get("timings") or {}
+    source = data.get("source")
     request = ProbeRequest(
         case_id=data["case_id"],
         case_hash=data["case_hash"],
@@ -146,6 +162,7 @@ def record_from_json(data: Mapping[str, Any]) -> ProbeRecord:
         exclude_newer=data.get("exclude_newer"),
         current_packages=tuple(data.get("current_packages") or ()),
         sources_digest=data.get("sources_digest", ""),
+        source=None if source is None else SourceTree(source["package"], source["commit"]),
     )
     return ProbeRecord(
         request=request,

@@ -6,12 +6,13 @@ import datetime as dt
 import hashlib
 import json
 from dataclasses import dataclass
+from pathlib import Path
 
-from harness.environments.interface import BuildFailure, EnvironmentProvider, EnvironmentRequest
+from harness.environments.interface import BuildFailure, EnvironmentProvider, EnvironmentRequest, SourceCheckout
 from harness.model.case import Case, Parameters
 from harness.model.outcome import classify_run
 from harness.model.pins import Pin, pin_set
-from harness.model.probe_record import ProbeRecord, ProbeRequest, Timings
+from harness.model.probe_record import ProbeRecord, ProbeRequest, SourceTree, Timings
 from harness.probing.record_store import RecordStore
 from harness.runners.interface import CaseRunner
 from harness.sources import PackageSources
@@ -63,6 +64,7 @@ class Prober:
         forced: bool = False,
         exclude_newer: str | None = None,
         current_packages: tuple[str, ...] = (),
+        source: SourceTree | None = None,
     ) -> ProbeRequest:
         return ProbeRequest(
             case_id=case.id,
@@ -74,21 +76,29 @@ class Prober:
             exclude_newer=exclude_newer,
             current_packages=tuple(sorted(current_packages)) if exclude_newer else (),
             sources_digest=sources_digest(self.sources),
+            source=source,
         )
 
     def stored(self, request: ProbeRequest) -> ProbeRecord | None:
         return None if self.fresh else self.store.get(request.case_id, request.key)
 
-    def probe(self, case: Case, request: ProbeRequest) -> ProbeResult:
+    def probe(self, case: Case, request: ProbeRequest, *, source_tree: Path | None = None) -> ProbeResult:
+        """The stored record for ``request``, else a new one; a request with a ``source`` builds the package
+        from ``source_tree``, a checkout of that commit (a stored record needs none)."""
         existing = self.stored(request)
         if existing is not None:
             return ProbeResult(existing, reused=True)
-        record = self._execute(case, request)
+        record = self._execute(case, request, source_tree)
         self.store.put(record)
         return ProbeResult(record, reused=False)
 
-    def _execute(self, case: Case, request: ProbeRequest) -> ProbeRecord:
+    def _execute(self, case: Case, request: ProbeRequest, source_tree: Path | None) -> ProbeRecord:
         started_at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+        checkout = None
+        if request.source is not None:
+            if source_tree is None:
+                raise ValueError(f"probing {request.source.package} at {request.source.commit} needs its checkout")
+            checkout = SourceCheckout(request.source.package, source_tree, request.source.commit)
         environment = self.provider.prepare(
             EnvironmentRequest(
                 pins=request.pins,
@@ -98,6 +108,7 @@ class Prober:
                 exclude_newer=request.exclude_newer,
                 current_packages=request.current_packages,
                 extra_requirements=case.extra_requirements,
+                source_tree=checkout,
             ),
             fresh=self.fresh,
         )

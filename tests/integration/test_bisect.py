@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from pathlib import Path
 
 import pytest
@@ -142,3 +143,14 @@ def test_commit_phase_names_the_first_bad_commit(tmp_path: Path) -> None:
     report = json.loads((project.root / "reports" / "bisect" / "fake_case--fakepkg.json").read_text())
     assert report["commits"]["first_bad"] == {"sha": bad_sha, "subject": "Reshape positions before scaling"}
     assert git(repo, "status", "--porcelain") == ""  # the user's clone is untouched
+    counted = re.search(r"(\d+) commit probes \(0 from stored records\)", result.stdout)
+    assert counted is not None, result.stdout
+    probes = int(counted.group(1))
+    assert probes > 0
+
+    # Commit probes are stored records like any other: a second run builds nothing and agrees.
+    again = project.harness("bisect", "fake_case", "fakepkg", "--git-repo", str(repo))
+    assert again.returncode == 0, again.output
+    assert f"first bad commit: {bad_sha[:12]} Reshape positions before scaling" in again.stdout
+    assert f"{probes} commit probes ({probes} from stored records)" in again.stdout
+    assert git(repo, "status", "--porcelain") == ""

@@ -5,21 +5,36 @@ from __future__ import annotations
 import math
 import os
 import shutil
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from packaging.utils import canonicalize_name
+from packaging.version import Version
 
+from harness.bisection.command import BisectOptions, bisect_source_commits
 from harness.bisection.commits import (
     Commit,
     bisect_commits,
     commits_between,
     release_commit,
 )
+from harness.bisection.driver import Answer, ProbeEvent, SearchHandler
+from harness.bisection.releases import BisectionReport, ProbeOutcome, run_bisection
 from harness.bisection.search import Direction, SearchStatus
+from harness.environments.interface import BuildFailure, Environment, EnvironmentProvider, EnvironmentRequest
 from harness.errors import SourceRepositoryError
-from harness.model.outcome import Outcome
+from harness.model.case import Case, Parameters, RecordedEnvironment
+from harness.model.outcome import Outcome, RunObservation
+from harness.model.pins import Pin
+from harness.model.probe_record import SourceTree
+from harness.model.signature import RaisedError, Signature
+from harness.probing.prober import Prober
+from harness.probing.record_store import RecordStore
 from harness.process import run
+from harness.runners.interface import CaseRunner, RunResult
+from harness.sources import PackageSources
 
 pytestmark = [
     pytest.mark.integration,
@@ -103,14 +118,14 @@ class SourceProbe:
         self.calls: list[str] = []
         self.trees: list[Path] = []
 
-    def __call__(self, tree: Path, sha: str) -> Outcome:
+    def __call__(self, tree: Path, sha: str) -> Answer:
         self.calls.append(sha)
         self.trees.append(tree)
         assert git(tree, "rev-parse", "HEAD") == sha
         if sha in self.unusable:
-            return Outcome.INSTALL_FAILED
+            return Answer(Outcome.INSTALL_FAILED)
         (tree / "build").mkdir(exist_ok=True)  # a build product the next checkout must not see
-        return Outcome.REPRODUCED if "BUG" in (tree / CORE).read_text() else Outcome.PASSED
+        return Answer(Outcome.REPRODUCED if "BUG" in (tree / CORE).read_text() else Outcome.PASSED)
 
 
 def assert_clone_untouched(repo: FakeRepo) -> None:
@@ -164,10 +179,19 @@ def test_known_outcomes_are_not_probed_and_ends_can_be_verified(repo: FakeRepo) 
     assert checked.result == found.result
 
 
+class Heard(SearchHandler[str]):
+    def __init__(self) -> None:
+        self.heard: list[tuple[str, int]] = []
+
+    def probe_started(self, event: ProbeEvent[str]) -> None:
+        self.heard.append((event.item, event.max_remaining))
+
+
 def test_progress_hears_each_commit_before_its_probe(repo: FakeRepo) -> None:
-    heard: list[tuple[str, int]] = []
+    handler = Heard()
+    heard = handler.heard
     probe = SourceProbe()
-    bisect_commits(repo.path, "0.2.0", "0.3.0", probe, progress=lambda commit, left: heard.append((commit.sha, left)))
+    bisect_commits(repo.path, "0.2.0", "0.3.0", probe, handler=handler)
     assert [sha for sha, _ in heard] == probe.calls
     assert all(left >= len(heard) - position for position, (_, left) in enumerate(heard))
 
@@ -217,3 +241,93 @@ def test_shallow_clone_hint(repo: FakeRepo, tmp_path: Path) -> None:
     git(tmp_path, "clone", "--quiet", "--depth", "1", f"file://{repo.path}", str(shallow))
     with pytest.raises(SourceRepositoryError, match="shallow; run git fetch --unshallow --tags"):
         release_commit(shallow, "0.2.0")
+
+
+# --- commit probes through the prober: stored records like any other probe -------------------------------------
+
+
+class TreeProvider(EnvironmentProvider):
+    """Builds nothing: the "environment" is the checked-out tree itself, which TreeRunner reads."""
+
+    def __init__(self) -> None:
+        self.built: list[str] = []
+
+    def prepare(self, request: EnvironmentRequest, *, fresh: bool = False) -> Environment | BuildFailure:
+        tree = request.source_tree
+        assert tree is not None and tree.package == "fakepkg"
+        assert git(tree.path, "rev-parse", "HEAD") == tree.revision  # the tree holds the commit asked for
+        self.built.append(tree.revision)
+        return Environment(
+            environment_id=tree.revision[:16],
+            location=tree.path,
+            python_executable=Path(sys.executable),
+            resolved=request.pins,
+            resolve_seconds=0.0,
+            install_seconds=0.0,
+            lock_reused=False,
+            environment_reused=False,
+        )
+
+    def lock(self, request: EnvironmentRequest, *, fresh: bool = False) -> list[tuple[str, str, str]] | BuildFailure:
+        raise AssertionError("a commit probe locks nothing apart from building")
+
+
+class TreeRunner(CaseRunner):
+    def run(self, environment: Environment, case: Case, parameters: Parameters) -> RunResult:
+        buggy = "BUG" in (environment.location / CORE).read_text()
+        error = RaisedError("ValueError", "BUG: n -> n 1") if buggy else None
+        return RunResult(RunObservation(0, False, True, error), seconds=0.5)
+
+
+SOURCE_CASE = Case(
+    id="reshape",
+    title="reshape",
+    directory=Path("/cases/reshape"),
+    packages=(canonicalize_name("fakepkg"),),
+    parameters=(),
+    signature=Signature("ValueError", ("BUG",)),
+    recorded=RecordedEnvironment("3.11", (Pin.of("fakepkg", "0.3.0"), Pin.of("einops", "0.8.0"))),
+    timeout_seconds=10,
+    content_hash="c1",
+)
+
+
+def release_report() -> BisectionReport:
+    """A release bisection that found 0.2.0 good and 0.3.0 bad, as the commit phase receives it."""
+    good, bad = Version("0.2.0"), Version("0.3.0")
+    return run_bisection(
+        case_id=SOURCE_CASE.id,
+        package="fakepkg",
+        releases=(good, bad),
+        probe=lambda version: ProbeOutcome(version, Outcome.PASSED if version == good else Outcome.REPRODUCED),
+        good=good,
+        bad=bad,
+    )
+
+
+def test_a_second_commit_bisection_is_answered_from_stored_records(repo: FakeRepo, tmp_path: Path) -> None:
+    store = RecordStore(tmp_path / "records")
+    options = BisectOptions(package=canonicalize_name("fakepkg"))
+
+    def bisect_once() -> tuple[list[str], SearchStatus, str | None, list[bool]]:
+        provider = TreeProvider()
+        with Prober(provider, TreeRunner(), store, python="3.11", sources=PackageSources()) as prober:
+            found = bisect_source_commits(SOURCE_CASE, prober, repo.path, release_report(), options)
+        assert found is not None and found.first_commit is not None
+        return provider.built, found.result.status, found.first_commit.sha, [probe.reused for probe in found.probes]
+
+    built, status, first_bad, reused = bisect_once()
+    assert (status, first_bad) == (SearchStatus.FOUND, repo.shas[5])
+    assert built and reused == [False] * len(built)
+    # Every commit probe is in the store, keyed by its commit, beside the held pins (the package is the tree).
+    stored = list(store.records(SOURCE_CASE.id))
+    assert sorted(record.request.source.commit for record in stored if record.request.source) == sorted(built)
+    assert {record.request.source for record in stored} == {SourceTree("fakepkg", sha) for sha in built}
+    assert all(record.request.pins == (Pin.of("einops", "0.8.0"),) for record in stored)
+    assert len({record.key for record in stored}) == len(built)
+
+    again_built, again_status, again_first_bad, again_reused = bisect_once()
+    assert again_built == []  # nothing built: every commit answered from its record
+    assert (again_status, again_first_bad) == (status, first_bad)
+    assert again_reused == [True] * len(built)
+    assert_clone_untouched(repo)

@@ -10,10 +10,10 @@ import pytest
 from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
+from harness.bisection.driver import ProbeEvent, SearchHandler
 from harness.bisection.releases import (
     BisectionReport,
     ProbeOutcome,
-    ProgressEvent,
     known_bad_specifier,
     run_bisection,
 )
@@ -112,14 +112,23 @@ def test_supplied_outcomes_are_not_probed_again() -> None:
     assert report.prior == (known[Version("1.42.21")],)
 
 
-def test_progress_precedes_every_probe_and_bounds_the_rest() -> None:
-    events: list[ProgressEvent] = []
-    probe = TableProbe(xt_history())
-    report = bisect(probe, good=Version("1.42.10"), bad=Version("1.43.0"), progress=events.append)
+class StartedEvents(SearchHandler[Version]):
+    def __init__(self) -> None:
+        self.events: list[ProbeEvent[Version]] = []
 
-    assert [event.version for event in events] == probe.calls
+    def probe_started(self, event: ProbeEvent[Version]) -> None:
+        self.events.append(event)
+
+
+def test_progress_precedes_every_probe_and_bounds_the_rest() -> None:
+    heard = StartedEvents()
+    events = heard.events
+    probe = TableProbe(xt_history())
+    report = bisect(probe, good=Version("1.42.10"), bad=Version("1.43.0"), handler=heard)
+
+    assert [event.item for event in events] == probe.calls
     for search in Direction:
-        mine = [event for event in events if event.search is search]
+        mine = [event for event in events if event.direction is search]
         assert [event.step for event in mine] == list(range(1, len(mine) + 1))
         for position, event in enumerate(mine):
             assert event.max_remaining >= len(mine) - position

@@ -1,4 +1,4 @@
-"""The pure bisection core, driven against scripted outcome tables by a tiny loop."""
+"""The pure bisection core, driven against scripted outcome tables by the one driver loop."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from packaging.version import Version
 
+from harness.bisection.driver import Answer, run_search
 from harness.bisection.search import (
     BisectVerdict,
     Direction,
@@ -50,11 +51,8 @@ def drive(
     outcomes: Mapping[Version, Outcome],
     policy: VerdictPolicy = DEFAULT_POLICY,
 ) -> tuple[SearchResult[Version], list[Version]]:
-    probed: list[Version] = []
-    while (release := search.next_probe()) is not None:
-        probed.append(release)
-        search = search.fold(release, policy.verdict(outcomes[release]))
-    return search.result(), probed
+    run = run_search(search, lambda release: Answer(outcomes[release]), policy=policy)
+    return run.result, [probed.event.item for probed in run.probes]
 
 
 def regression(

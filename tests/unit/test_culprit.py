@@ -141,6 +141,33 @@ def test_unresolvable_subset_drags_its_companion_along() -> None:
     assert counting.calls[named(pool, "b")] == 1
 
 
+def test_companions_learnt_from_the_resolver_give_the_same_answer() -> None:
+    # Nothing is known up front: the resolver's message, read by ``needs``, names pkg-a for pkg-b.
+    pool = changes(3)
+    installable = needs(pool, {"b": "a"})
+    failing = fails_with(named(pool, "b"))
+
+    def oracle(subset: Subset) -> Outcome:
+        return failing(subset) if installable(subset) else Outcome.UNRESOLVABLE
+
+    asked: list[Subset] = []
+
+    def resolver_names(subset: Subset) -> set[PackageChange]:
+        asked.append(subset)
+        assert oracle(subset) is Outcome.UNRESOLVABLE  # only asked about a subset the resolver rejected
+        return set(named(pool, "a")) | set(subset)  # the rejected subset itself is not a companion
+
+    counting = Counting(oracle)
+    learnt = isolate(pool, counting, needs=resolver_names)
+    told, _ = run(pool, oracle, companions={change: named(pool, "a") for change in named(pool, "b")})
+    assert asked and named(pool, "b") in asked
+    assert max(counting.calls.values()) == 1
+    assert (learnt.culprits, learnt.companions, learnt.minimal) == (told.culprits, told.companions, told.minimal)
+    assert set(learnt.companions) == named(pool, "a")
+    dragged = {(frozenset(trial.requested), frozenset(trial.dragged)) for trial in learnt.with_companions}
+    assert (named(pool, "b"), named(pool, "a")) in dragged
+
+
 def test_a_companion_that_fails_alone_is_the_culprit() -> None:
     # a cannot be installed without b, and b alone is what breaks the case: the answer is b, not a.
     pool = changes(2)

@@ -1,0 +1,111 @@
+"""The one loop that drives a TransitionSearch: propose, probe through a callable, fold the verdict in, tell a handler.
+
+Releases, commits and the tests all run their searches through ``run_search``; what a probe does (build an
+environment, answer from a stored record, read a table) is the caller's callable, and what the user sees is
+the handler's business, in the manner of mozregression's ``BisectorHandler``. Nothing here does I/O.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass
+from typing import Generic, Protocol, TypeVar
+
+from harness.bisection.search import BisectVerdict, Direction, SearchResult, TransitionSearch, VerdictPolicy
+from harness.model.outcome import Outcome
+
+T = TypeVar("T", bound=Hashable)
+
+
+class ProbeAnswer(Protocol):
+    """What a probe found, as far as the driver and a progress display care."""
+
+    @property
+    def outcome(self) -> Outcome: ...
+
+    @property
+    def seconds(self) -> float: ...
+
+    @property
+    def reused(self) -> bool:
+        """The answer came from a stored record rather than a new run."""
+        ...
+
+
+A = TypeVar("A", bound=ProbeAnswer)
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A plain probe answer, for probes that have nothing more to tell."""
+
+    outcome: Outcome
+    seconds: float = 0.0
+    reused: bool = False
+
+
+@dataclass(frozen=True)
+class ProbeEvent(Generic[T]):
+    """One probe the search asked for, as the handler hears about it."""
+
+    direction: Direction
+    item: T
+    step: int
+    """1-based number of this probe within its search."""
+    max_remaining: int
+    """The most probes this search may still need, this one included, if no further item is unusable."""
+
+
+@dataclass(frozen=True)
+class Probed(Generic[T, A]):
+    """One probe made: what was asked, what the probe answered, and what that counted as."""
+
+    event: ProbeEvent[T]
+    answer: A
+    verdict: BisectVerdict
+
+
+@dataclass(frozen=True)
+class SearchRun(Generic[T, A]):
+    result: SearchResult[T]
+    probes: tuple[Probed[T, A], ...]
+    """Every probe of this run, in the order made (items whose verdict was known up front are not here)."""
+
+
+class SearchHandler(Generic[T]):
+    """Hears what a driven search does. Every method does nothing here: a handler overrides what it needs."""
+
+    def probe_started(self, event: ProbeEvent[T]) -> None:
+        """Just before ``event.item`` is probed."""
+
+    def probe_finished(self, event: ProbeEvent[T], answer: ProbeAnswer, verdict: BisectVerdict) -> None:
+        """Just after, with the probe's answer and the verdict the policy gave it."""
+
+    def finished(self, result: SearchResult[T]) -> None:
+        """Once nothing is left to probe."""
+
+
+_DEFAULT_POLICY = VerdictPolicy()
+
+
+def run_search(
+    search: TransitionSearch[T],
+    probe: Callable[[T], A],
+    *,
+    policy: VerdictPolicy = _DEFAULT_POLICY,
+    handler: SearchHandler[T] | None = None,
+) -> SearchRun[T, A]:
+    """Probe what ``search`` proposes until it is finished; ``probe`` is called once per proposed item."""
+    told: SearchHandler[T] = handler if handler is not None else SearchHandler()
+    probes: list[Probed[T, A]] = []
+    while (item := search.next_probe()) is not None:
+        event = ProbeEvent(search.direction, item, len(probes) + 1, search.max_remaining())
+        told.probe_started(event)
+        answer = probe(item)
+        verdict = policy.verdict(answer.outcome)
+        probes.append(Probed(event, answer, verdict))
+        told.probe_finished(event, answer, verdict)
+        search = search.fold(item, verdict)
+    result = search.result()
+    told.finished(result)
+    return SearchRun(result, tuple(probes))
