@@ -13,14 +13,11 @@ from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
 from harness.bisection.releases import BisectionReport, ProbeOutcome, run_bisection
-from harness.bisection.report import (
-    compare_url,
-    known_bad_entry,
-    merge_known_bad,
-    report_to_json,
-    report_to_markdown,
-)
+from harness.bisection.links import compare_url
+from harness.bisection.report import report_to_markdown
+from harness.bisection.stored import bisection_to_json, known_bad_range, stored_bisection
 from harness.errors import ConfigError
+from harness.model.known_bad import merge_known_bad, range_to_json
 from harness.model.outcome import Outcome
 
 XT = tuple(Version(text) for text in [f"1.42.{i}" for i in range(15, 27)] + [f"1.43.{i}" for i in range(4)])
@@ -55,6 +52,15 @@ def make_report(
         held=["einops==0.8.0", "torch==2.5.1"],
         clock=lambda: FINISHED,
     )
+
+
+def report_to_json(report: BisectionReport, **options: Any) -> dict[str, Any]:
+    return bisection_to_json(stored_bisection(report, **options))
+
+
+def known_bad_entry(report: BisectionReport) -> dict[str, Any] | None:
+    found = known_bad_range(report)
+    return None if found is None else range_to_json(found)
 
 
 def table_rows(markdown: str, header_start: str) -> list[str]:
