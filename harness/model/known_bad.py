@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.specifiers import InvalidSpecifier, Specifier, SpecifierSet
 from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import InvalidVersion, Version
 
@@ -52,8 +52,8 @@ class KnownBadRange:
 
     @property
     def specifier_text(self) -> str:
-        """The specifier in the order it was written (``>=1.42.21,<1.43.2``); ``str()`` would sort it."""
-        return ",".join(str(part) for part in self.specifier)
+        """The specifier as a range reads, lower bound first (``>=1.42.21,<1.43.2``); ``str()`` sorts as text."""
+        return ",".join(str(part) for part in sorted(self.specifier, key=_reading_order))
 
 
 def range_to_json(item: KnownBadRange) -> dict[str, Any]:
@@ -140,6 +140,11 @@ def merge_known_bad(existing: Mapping[str, Any] | None, entry: Mapping[str, Any]
     merged = [dict(item) for item in ranges if _entry_key(item) != key] + [dict(entry)]
     merged.sort(key=_entry_key)
     return {"schema": KNOWN_BAD_SCHEMA, "ranges": merged}
+
+
+def _reading_order(part: Specifier) -> tuple[int, str]:
+    rank = {">=": 0, ">": 0, "<": 1, "<=": 1}.get(part.operator, 2)
+    return (rank, str(part))
 
 
 def _check_schema(data: Mapping[str, Any], source: str) -> None:

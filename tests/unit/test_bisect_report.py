@@ -12,8 +12,8 @@ import pytest
 from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
-from harness.bisection.releases import BisectionReport, ProbeOutcome, run_bisection
 from harness.bisection.links import compare_url
+from harness.bisection.releases import BisectionReport, ProbeOutcome, run_bisection
 from harness.bisection.report import report_to_markdown
 from harness.bisection.stored import bisection_to_json, known_bad_range, stored_bisection
 from harness.errors import ConfigError
