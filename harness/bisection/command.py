@@ -17,9 +17,9 @@ from packaging.version import InvalidVersion, Version
 from harness._options import Subcommands, add_different_error_option, add_probing_options
 from harness.bisection.commits import CommitBisection, bisect_commits
 from harness.bisection.releases import BisectionReport, ProbeOutcome, ProgressEvent, run_bisection
-from harness.bisection.report import commits_to_markdown, report_to_markdown
+from harness.bisection.report import commits_to_markdown, report_to_markdown, stored_bisection
 from harness.bisection.search import Direction, VerdictPolicy
-from harness.bisection.stored import bisection_to_json, stored_bisection
+from harness.bisection.stored import bisection_to_json
 from harness.environments.interface import BuildFailure, EnvironmentRequest
 from harness.errors import ConfigError
 from harness.files import read_json_object, write_atomically, write_json

@@ -1,18 +1,31 @@
-"""The bisection report in Markdown, for people; its JSON file is ``stored.py``'s."""
+"""A finished bisection as its two files: the value ``stored.py`` writes as JSON, and Markdown for people."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime
 
+from packaging.specifiers import SpecifierSet
+from packaging.utils import canonicalize_name
 from packaging.version import Version
 
 from harness.bisection.commits import CommitBisection
 from harness.bisection.links import compare_url, result_compare_url
-from harness.bisection.releases import BisectionReport, ProbeOutcome
+from harness.bisection.releases import BisectionReport, ProbeOutcome, ProbeStep, known_bad_bounds
 from harness.bisection.search import Direction, SearchResult
+from harness.bisection.stored import (
+    StoredBisection,
+    StoredCommit,
+    StoredCommitProbe,
+    StoredCommits,
+    StoredProbe,
+    StoredRelease,
+    StoredSearch,
+)
+from harness.index.interface import Release
 from harness.markdown import inline
-from harness.model.known_bad import KNOWN_BAD_FILE
+from harness.model.known_bad import KNOWN_BAD_FILE, KnownBadRange
 
 _SIDE_NAMES = {
     Direction.REGRESSION: ("last_good", "first_bad"),
@@ -162,3 +175,108 @@ def _longest_backtick_run(text: str) -> int:
         current = current + 1 if char == "`" else 0
         longest = max(longest, current)
     return longest
+
+
+# --- the JSON file's value -------------------------------------------------------------------------------------
+
+
+def stored_bisection(
+    report: BisectionReport,
+    *,
+    releases: Sequence[Release] = (),
+    upload_dates: Mapping[Version, datetime] | None = None,
+    repository_url: str | None = None,
+    reproduce_command: str | None = None,
+    commits: CommitBisection | None = None,
+) -> StoredBisection:
+    """The file's value for a report; ``upload_dates`` adds to (and overrides) the report's own."""
+    dates = {**report.upload_dates, **(upload_dates or {})}
+    return StoredBisection(
+        case_id=report.case_id,
+        package=report.package,
+        held=tuple(report.held),
+        finished_at=report.finished_at.isoformat(),
+        different_error_is_bad=report.policy.different_error_is_bad,
+        started_good=_text_of(report.good),
+        started_bad=_text_of(report.bad),
+        probes=tuple(_step(step, dates) for step in report.steps),
+        prior=tuple(_probe(probe, dates) for probe in report.prior),
+        regression=_search(report.regression, dates, repository_url),
+        fix=None if report.fix is None else _search(report.fix, dates, repository_url),
+        known_bad=known_bad_range(report),
+        repository_url=repository_url,
+        reproduce_command=reproduce_command,
+        notes=tuple(report.notes),
+        releases=tuple(
+            StoredRelease(str(r.version), r.upload_time.isoformat() if r.upload_time else None) for r in releases
+        ),
+        known_bad_range=report.known_bad,
+        commits=None if commits is None else _commits(commits),
+    )
+
+
+def known_bad_range(report: BisectionReport) -> KnownBadRange | None:
+    """The report's entry for ``reports/known-bad.json``; None when the case did not reproduce at all."""
+    bounds = known_bad_bounds(report.regression, report.fix)
+    if bounds is None or report.known_bad is None:
+        return None
+    first_bad, first_fixed = bounds
+    return KnownBadRange(
+        case_id=report.case_id,
+        package=canonicalize_name(report.package),
+        specifier=SpecifierSet(report.known_bad),
+        first_bad=_text_of(first_bad),
+        first_fixed=_text_of(first_fixed),
+        found_at=report.finished_at.isoformat(),
+    )
+
+
+def _probe(probe: ProbeOutcome, dates: Mapping[Version, datetime]) -> StoredProbe:
+    return StoredProbe(
+        version=str(probe.version),
+        outcome_text=probe.outcome.value,
+        seconds=round(probe.seconds, 3),
+        reused=probe.reused,
+        detail=probe.detail,
+        record_key=probe.record_key,
+        uploaded=dates[probe.version].isoformat() if probe.version in dates else None,
+    )
+
+
+def _step(step: ProbeStep, dates: Mapping[Version, datetime]) -> StoredProbe:
+    return replace(_probe(step.probe, dates), search=step.search, verdict=step.verdict)
+
+
+def _search(result: SearchResult[Version], dates: Mapping[Version, datetime], repository: str | None) -> StoredSearch:
+    return StoredSearch(
+        direction=result.direction,
+        status=result.status,
+        message=result.message,
+        before=_text_of(result.before),
+        after=_text_of(result.after),
+        candidates=tuple(str(version) for version in result.candidates),
+        inconsistent=tuple(str(version) for version in result.inconsistent),
+        invalid_anchor=_text_of(result.anchor),
+        uploaded=tuple(
+            (str(version), dates[version].isoformat())
+            for version in (result.before, result.after)
+            if version is not None and version in dates
+        ),
+        compare_url=result_compare_url(result, repository),
+    )
+
+
+def _commits(commits: CommitBisection) -> StoredCommits:
+    first = commits.first_commit
+    return StoredCommits(
+        between=(str(commits.before_release), str(commits.after_release)),
+        status=commits.result.status,
+        message=commits.result.message,
+        first_bad=None if first is None else StoredCommit(first.sha, first.subject),
+        candidates=tuple(StoredCommit(c.sha, c.subject) for c in commits.candidates),
+        probes=tuple(StoredCommitProbe(p.commit.sha, p.outcome.value) for p in commits.probes),
+    )
+
+
+def _text_of(version: Version | None) -> str | None:
+    return None if version is None else str(version)

@@ -23,6 +23,7 @@ from harness.model.probe_record import ProbeRecord, ProbeRequest, Timings
 from harness.model.signature import Signature
 from harness.reports.html.page import render_index, write_index
 from harness.reports.html.style import CELL_TEXT, OUTCOME_STYLES
+from harness.reports.site import read_bisections, read_known_bad
 from harness.reports.summary import latest_per_request as latest_records
 
 HOSTILE = "</pre><script>alert(1)</script>"
@@ -401,3 +402,24 @@ def test_timings_and_resolved_environment_are_in_the_probe_details() -> None:
     assert "2.1.0" in text
     assert "shared" in text
     assert record.key in text
+
+
+def test_report_files_that_cannot_be_read_are_named_and_skipped(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    good, torn, foreign = tmp_path / "good.json", tmp_path / "torn.json", tmp_path / "foreign.json"
+    good.write_text('{"schema": 1, "kind": "bisection", "case_id": "xt", "package": "einops"}')
+    torn.write_text('{"schema": 1, "case')
+    foreign.write_text('{"schema": 7}')
+    assert [b.case_id for b in read_bisections([good, torn, foreign])] == ["xt"]
+    messages = capsys.readouterr().err.splitlines()
+    assert messages == [
+        f"skipped {torn}: not a readable JSON object",
+        f"skipped {foreign}: bisection report schema 7 is not supported (expected 1)",
+    ]
+    known_bad = tmp_path / "known-bad.json"
+    assert read_known_bad(known_bad) == ()
+    assert capsys.readouterr().err == ""
+    known_bad.write_text('{"schema": 1, "ranges": [{"case_id": "xt", "package": "einops", "specifier": ">>1"}]}')
+    assert read_known_bad(known_bad) == ()
+    assert capsys.readouterr().err.startswith(f"skipped {known_bad}: {known_bad}: field 'ranges[0].specifier'")
