@@ -18,14 +18,15 @@ from harness.bisection.commits import CommitBisection, bisect_commits
 from harness.bisection.driver import Answer
 from harness.bisection.progress import CommandProgress, SearchProgress
 from harness.bisection.releases import BisectionReport, ProbeOutcome, run_bisection
-from harness.bisection.report import known_bad_entry, merge_known_bad, report_to_json, report_to_markdown
+from harness.bisection.report import commits_to_markdown, report_to_markdown, stored_bisection
 from harness.bisection.search import VerdictPolicy
+from harness.bisection.stored import bisection_to_json
 from harness.environments.interface import BuildFailure, EnvironmentRequest
 from harness.errors import ConfigError
 from harness.files import read_json_object, write_atomically, write_json
 from harness.index.interface import PackageIndex, Release, filter_releases
-from harness.markdown import inline
 from harness.model.case import Case
+from harness.model.known_bad import KNOWN_BAD_FILE, merge_known_bad, range_to_json
 from harness.model.pins import Pin, pin_set
 from harness.model.probe_record import SourceTree
 from harness.probing.prober import Prober
@@ -168,25 +169,19 @@ def write_bisection(
     command: str,
     commits: CommitBisection | None = None,
 ) -> Path:
-    data = report_to_json(report, repository_url=repository, reproduce_command=command)
-    # The HTML page draws the release timeline from this list and the range from this field.
-    data["releases"] = [
-        {"version": str(r.version), "upload_time": r.upload_time.isoformat() if r.upload_time else None}
-        for r in releases
-    ]
-    data["known_bad_range"] = report.known_bad
+    stored = stored_bisection(
+        report, releases=releases, repository_url=repository, reproduce_command=command, commits=commits
+    )
     markdown = report_to_markdown(report, repository_url=repository, reproduce_command=command)
     if commits is not None:
-        data["commits"] = commits_to_json(commits)
         markdown += "\n" + commits_to_markdown(commits)
     stem = reports_dir / "bisect" / f"{report.case_id}--{report.package}"
-    write_json(stem.with_suffix(".json"), data)
+    write_json(stem.with_suffix(".json"), bisection_to_json(stored))
     write_atomically(stem.with_suffix(".md"), markdown)
-    entry = known_bad_entry(report)
-    if entry is not None:
-        known_bad_path = reports_dir / "known-bad.json"
+    if stored.known_bad is not None:
+        known_bad_path = reports_dir / KNOWN_BAD_FILE
         existing = read_json_object(known_bad_path)
-        write_json(known_bad_path, merge_known_bad(existing, entry))
+        write_json(known_bad_path, merge_known_bad(existing, range_to_json(stored.known_bad)))
     return stem.with_suffix(".md")
 
 
@@ -225,31 +220,6 @@ def bisect_source_commits(
         policy=VerdictPolicy(different_error_is_bad=options.different_error_is_bad),
         handler=None if progress is None else SearchProgress(progress, describe),
     )
-
-
-def commits_to_json(commits: CommitBisection) -> dict[str, object]:
-    first = commits.first_commit
-    return {
-        "between": [str(commits.before_release), str(commits.after_release)],
-        "status": commits.result.status.value,
-        "message": commits.result.message,
-        "first_bad": None if first is None else {"sha": first.sha, "subject": first.subject},
-        "candidates": [{"sha": c.sha, "subject": c.subject} for c in commits.candidates],
-        "probes": [{"sha": p.commit.sha, "outcome": p.outcome.value} for p in commits.probes],
-    }
-
-
-def commits_to_markdown(commits: CommitBisection) -> str:
-    lines = [f"## Commits between {commits.before_release} and {commits.after_release}", ""]
-    first = commits.first_commit
-    if first is not None:
-        lines.append(f"First bad commit: `{first.sha[:12]}` {inline(first.subject)}")
-    else:
-        lines.append(inline(commits.result.message))
-        lines += [f"- `{c.sha[:12]}` {inline(c.subject)}" for c in commits.candidates]
-    lines += ["", "| commit | outcome |", "|---|---|"]
-    lines += [f"| `{p.commit.sha[:12]}` | {p.outcome.value} |" for p in commits.probes]
-    return "\n".join(lines) + "\n"
 
 
 def parse_version(text: str | None, what: str) -> Version | None:

@@ -1,60 +1,37 @@
-"""Pure renderers for a bisection report (JSON, Markdown) and the known-bad ranges file the gate reads."""
+"""A finished bisection as its two files: the value ``stored.py`` writes as JSON, and Markdown for people."""
 
 from __future__ import annotations
 
-import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime
-from typing import Any
-from urllib.parse import urlsplit
 
+from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 
+from harness.bisection.commits import CommitBisection
+from harness.bisection.links import compare_url, result_compare_url
 from harness.bisection.releases import BisectionReport, ProbeOutcome, ProbeStep, known_bad_bounds
-from harness.bisection.search import Direction, SearchResult, SearchStatus
-from harness.errors import ConfigError
+from harness.bisection.search import Direction, SearchResult
+from harness.bisection.stored import (
+    StoredBisection,
+    StoredCommit,
+    StoredCommitProbe,
+    StoredCommits,
+    StoredProbe,
+    StoredRelease,
+    StoredSearch,
+)
+from harness.index.interface import Release
 from harness.markdown import inline
-
-REPORT_SCHEMA = 1
-KNOWN_BAD_SCHEMA = 1
-KNOWN_BAD_FILE = "reports/known-bad.json"
-"""Relative to the project root: ``{"schema": 1, "ranges": [known_bad_entry(...), ...]}``."""
+from harness.model.known_bad import KNOWN_BAD_FILE, KnownBadRange
 
 _SIDE_NAMES = {
     Direction.REGRESSION: ("last_good", "first_bad"),
     Direction.FIX: ("last_bad", "first_fixed"),
 }
 _DETAIL_LIMIT = 200
-
-
-def report_to_json(
-    report: BisectionReport,
-    *,
-    upload_dates: Mapping[Version, datetime] | None = None,
-    repository_url: str | None = None,
-    reproduce_command: str | None = None,
-) -> dict[str, Any]:
-    """The whole report as JSON-ready data; ``upload_dates`` adds to (and overrides) the report's own."""
-    dates = _dates(report, upload_dates)
-    return {
-        "schema": REPORT_SCHEMA,
-        "kind": "bisection",
-        "case_id": report.case_id,
-        "package": report.package,
-        "held": list(report.held),
-        "finished_at": report.finished_at.isoformat(),
-        "policy": {"different_error_is_bad": report.policy.different_error_is_bad},
-        "started_from": {"good": _text(report.good), "bad": _text(report.bad)},
-        "probes": [_step_json(step, dates) for step in report.steps],
-        "prior": [_probe_json(probe, dates) for probe in report.prior],
-        "regression": _result_json(report.regression, dates, repository_url),
-        "fix": None if report.fix is None else _result_json(report.fix, dates, repository_url),
-        "known_bad": known_bad_entry(report),
-        "repository_url": repository_url,
-        "reproduce_command": reproduce_command,
-        "notes": list(report.notes),
-    }
 
 
 def report_to_markdown(
@@ -86,7 +63,8 @@ def report_to_markdown(
         lines.append("Known-bad range: none (the case did not reproduce).")
     else:
         shown = report.known_bad or "every release"
-        lines.append(f"Known-bad range (machine-readable, as the gate reads it from `{KNOWN_BAD_FILE}`): `{shown}`")
+        where = f"reports/{KNOWN_BAD_FILE}"
+        lines.append(f"Known-bad range (machine-readable, as the gate reads it from `{where}`): `{shown}`")
     if repository_url is not None and compare_url(repository_url, Version("0"), Version("1")) is not None:
         lines += [
             "",
@@ -128,131 +106,28 @@ def report_to_markdown(
     return "\n".join(lines) + "\n"
 
 
-def known_bad_entry(report: BisectionReport) -> dict[str, Any] | None:
-    """The report's entry for ``reports/known-bad.json``; None when the case did not reproduce at all."""
-    bounds = known_bad_bounds(report.regression, report.fix)
-    if bounds is None or report.known_bad is None:
-        return None
-    first_bad, first_fixed = bounds
-    return {
-        "case_id": report.case_id,
-        "package": canonicalize_name(report.package),
-        "specifier": report.known_bad,
-        "first_bad": _text(first_bad),
-        "first_fixed": _text(first_fixed),
-        "found_at": report.finished_at.isoformat(),
-    }
-
-
-def merge_known_bad(existing: Mapping[str, Any] | None, entry: Mapping[str, Any]) -> dict[str, Any]:
-    """The known-bad file with ``entry`` replacing any entry for the same case and package.
-
-    Entries are kept sorted by package then case, so that the file diffs cleanly between runs.
-    """
-    ranges: list[Mapping[str, Any]] = []
-    if existing is not None:
-        schema = existing.get("schema")
-        if schema != KNOWN_BAD_SCHEMA:
-            raise ConfigError(
-                f"{KNOWN_BAD_FILE}: schema {schema!r} is not supported (expected {KNOWN_BAD_SCHEMA}); "
-                "move the file aside to start a new one"
-            )
-        found = existing.get("ranges", [])
-        if not isinstance(found, list) or not all(isinstance(item, Mapping) for item in found):
-            raise ConfigError(f"{KNOWN_BAD_FILE}: 'ranges' must be a list of tables; move the file aside")
-        ranges = list(found)
-    key = _entry_key(entry)
-    merged = [dict(item) for item in ranges if _entry_key(item) != key] + [dict(entry)]
-    merged.sort(key=_entry_key)
-    return {"schema": KNOWN_BAD_SCHEMA, "ranges": merged}
-
-
-_COMPARE_FORMS = {
-    "github.com": "https://github.com/{path}/compare/{older}...{newer}",
-    "www.github.com": "https://github.com/{path}/compare/{older}...{newer}",
-    # Forgejo and Gitea (Codeberg) spell it as GitHub does; GitLab puts it under /-/.
-    "codeberg.org": "https://codeberg.org/{path}/compare/{older}...{newer}",
-    "gitlab.com": "https://gitlab.com/{path}/-/compare/{older}...{newer}",
-}
-
-
-def compare_url(repository_url: str, older: Version, newer: Version) -> str | None:
-    """A compare link between two release tags, assuming tags named like the bare version (``1.2.3``).
-
-    None for a forge whose compare links we do not know.
-    """
-    parts = urlsplit(repository_url.strip())
-    form = _COMPARE_FORMS.get(parts.netloc.lower()) if parts.scheme in ("http", "https") else None
-    match = _REPOSITORY_PATH.match(parts.path)
-    if form is None or match is None:
-        return None
-    return form.format(path=match.group(1), older=older, newer=newer)
-
-
-_REPOSITORY_PATH = re.compile(r"^/([A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+?)(?:\.git)?/?$")
-
-
-def _entry_key(entry: Mapping[str, Any]) -> tuple[str, str]:
-    return (canonicalize_name(str(entry.get("package", ""))), str(entry.get("case_id", "")))
+def commits_to_markdown(commits: CommitBisection) -> str:
+    """The commit phase's section, appended to the report when ``--git-repo`` was given."""
+    lines = [f"## Commits between {commits.before_release} and {commits.after_release}", ""]
+    first = commits.first_commit
+    if first is not None:
+        lines.append(f"First bad commit: `{first.sha[:12]}` {inline(first.subject)}")
+    else:
+        lines.append(inline(commits.result.message))
+        lines += [f"- `{c.sha[:12]}` {inline(c.subject)}" for c in commits.candidates]
+    lines += ["", "| commit | outcome |", "|---|---|"]
+    lines += [f"| `{p.commit.sha[:12]}` | {p.outcome.value} |" for p in commits.probes]
+    return "\n".join(lines) + "\n"
 
 
 def _dates(report: BisectionReport, extra: Mapping[Version, datetime] | None) -> dict[Version, datetime]:
     return {**report.upload_dates, **(extra or {})}
 
 
-def _text(version: Version | None) -> str | None:
-    return None if version is None else str(version)
-
-
 def _day(version: Version | None, dates: Mapping[Version, datetime]) -> str:
     if version is None or version not in dates:
         return ""
     return dates[version].strftime("%Y-%m-%d")
-
-
-def _probe_json(probe: ProbeOutcome, dates: Mapping[Version, datetime]) -> dict[str, Any]:
-    return {
-        "version": str(probe.version),
-        "outcome": probe.outcome.value,
-        "seconds": round(probe.seconds, 3),
-        "reused": probe.reused,
-        "detail": probe.detail,
-        "record_key": probe.record_key,
-        "uploaded": dates[probe.version].isoformat() if probe.version in dates else None,
-    }
-
-
-def _step_json(step: ProbeStep, dates: Mapping[Version, datetime]) -> dict[str, Any]:
-    return {"search": step.search.value, "verdict": step.verdict.value, **_probe_json(step.probe, dates)}
-
-
-def _result_json(
-    result: SearchResult[Version], dates: Mapping[Version, datetime], repository_url: str | None
-) -> dict[str, Any]:
-    before_name, after_name = _SIDE_NAMES[result.direction]
-    return {
-        "status": result.status.value,
-        "message": result.message,
-        before_name: _text(result.before),
-        after_name: _text(result.after),
-        "candidates": [str(version) for version in result.candidates],
-        "inconsistent": [str(version) for version in result.inconsistent],
-        "invalid_anchor": _text(result.anchor),
-        "uploaded": {
-            str(version): dates[version].isoformat()
-            for version in (result.before, result.after)
-            if version is not None and version in dates
-        },
-        "compare_url": _compare(result, repository_url),
-    }
-
-
-def _compare(result: SearchResult[Version], repository_url: str | None) -> str | None:
-    if repository_url is None or result.before is None or result.after is None:
-        return None
-    if result.status not in (SearchStatus.FOUND, SearchStatus.AMBIGUOUS):
-        return None
-    return compare_url(repository_url, result.before, result.after)
 
 
 def _anchors_text(report: BisectionReport) -> str:
@@ -273,7 +148,7 @@ def _side_cell(label: str, version: Version | None, dates: Mapping[Version, date
 
 def _result_row(result: SearchResult[Version], dates: Mapping[Version, datetime], repository_url: str | None) -> str:
     before_name, after_name = (name.replace("_", " ") for name in _SIDE_NAMES[result.direction])
-    link = _compare(result, repository_url)
+    link = result_compare_url(result, repository_url)
     compare = "" if link is None else f"[{result.before}...{result.after}]({link})"
     return (
         f"| {result.direction.value} | {result.status.value.replace('_', ' ')} | "
@@ -300,3 +175,108 @@ def _longest_backtick_run(text: str) -> int:
         current = current + 1 if char == "`" else 0
         longest = max(longest, current)
     return longest
+
+
+# --- the JSON file's value -------------------------------------------------------------------------------------
+
+
+def stored_bisection(
+    report: BisectionReport,
+    *,
+    releases: Sequence[Release] = (),
+    upload_dates: Mapping[Version, datetime] | None = None,
+    repository_url: str | None = None,
+    reproduce_command: str | None = None,
+    commits: CommitBisection | None = None,
+) -> StoredBisection:
+    """The file's value for a report; ``upload_dates`` adds to (and overrides) the report's own."""
+    dates = {**report.upload_dates, **(upload_dates or {})}
+    return StoredBisection(
+        case_id=report.case_id,
+        package=report.package,
+        held=tuple(report.held),
+        finished_at=report.finished_at.isoformat(),
+        different_error_is_bad=report.policy.different_error_is_bad,
+        started_good=_text_of(report.good),
+        started_bad=_text_of(report.bad),
+        probes=tuple(_step(step, dates) for step in report.steps),
+        prior=tuple(_probe(probe, dates) for probe in report.prior),
+        regression=_search(report.regression, dates, repository_url),
+        fix=None if report.fix is None else _search(report.fix, dates, repository_url),
+        known_bad=known_bad_range(report),
+        repository_url=repository_url,
+        reproduce_command=reproduce_command,
+        notes=tuple(report.notes),
+        releases=tuple(
+            StoredRelease(str(r.version), r.upload_time.isoformat() if r.upload_time else None) for r in releases
+        ),
+        known_bad_range=report.known_bad,
+        commits=None if commits is None else _commits(commits),
+    )
+
+
+def known_bad_range(report: BisectionReport) -> KnownBadRange | None:
+    """The report's entry for ``reports/known-bad.json``; None when the case did not reproduce at all."""
+    bounds = known_bad_bounds(report.regression, report.fix)
+    if bounds is None or report.known_bad is None:
+        return None
+    first_bad, first_fixed = bounds
+    return KnownBadRange(
+        case_id=report.case_id,
+        package=canonicalize_name(report.package),
+        specifier=SpecifierSet(report.known_bad),
+        first_bad=_text_of(first_bad),
+        first_fixed=_text_of(first_fixed),
+        found_at=report.finished_at.isoformat(),
+    )
+
+
+def _probe(probe: ProbeOutcome, dates: Mapping[Version, datetime]) -> StoredProbe:
+    return StoredProbe(
+        version=str(probe.version),
+        outcome_text=probe.outcome.value,
+        seconds=round(probe.seconds, 3),
+        reused=probe.reused,
+        detail=probe.detail,
+        record_key=probe.record_key,
+        uploaded=dates[probe.version].isoformat() if probe.version in dates else None,
+    )
+
+
+def _step(step: ProbeStep, dates: Mapping[Version, datetime]) -> StoredProbe:
+    return replace(_probe(step.probe, dates), search=step.search, verdict=step.verdict)
+
+
+def _search(result: SearchResult[Version], dates: Mapping[Version, datetime], repository: str | None) -> StoredSearch:
+    return StoredSearch(
+        direction=result.direction,
+        status=result.status,
+        message=result.message,
+        before=_text_of(result.before),
+        after=_text_of(result.after),
+        candidates=tuple(str(version) for version in result.candidates),
+        inconsistent=tuple(str(version) for version in result.inconsistent),
+        invalid_anchor=_text_of(result.anchor),
+        uploaded=tuple(
+            (str(version), dates[version].isoformat())
+            for version in (result.before, result.after)
+            if version is not None and version in dates
+        ),
+        compare_url=result_compare_url(result, repository),
+    )
+
+
+def _commits(commits: CommitBisection) -> StoredCommits:
+    first = commits.first_commit
+    return StoredCommits(
+        between=(str(commits.before_release), str(commits.after_release)),
+        status=commits.result.status,
+        message=commits.result.message,
+        first_bad=None if first is None else StoredCommit(first.sha, first.subject),
+        candidates=tuple(StoredCommit(c.sha, c.subject) for c in commits.candidates),
+        probes=tuple(StoredCommitProbe(p.commit.sha, p.outcome.value) for p in commits.probes),
+    )
+
+
+def _text_of(version: Version | None) -> str | None:
+    return None if version is None else str(version)

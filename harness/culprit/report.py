@@ -1,13 +1,17 @@
-"""Render a culprit search as a JSON-ready dict, a one-sentence verdict and a Markdown section."""
+"""A culprit search as its report file (a typed value and its JSON codec), a one-sentence verdict and Markdown."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from harness.culprit.ddmin import CulpritResult, CulpritStatus, Trial
+from packaging.version import InvalidVersion
+
+from harness.culprit.ddmin import CulpritResult, CulpritStatus, Trial, TrialResult
 from harness.markdown import inline
-from harness.model.changes import EnvironmentDelta, PackageChange
+from harness.model.changes import EnvironmentDelta, PackageChange, Side
+from harness.model.outcome import Outcome
 
 SCHEMA_VERSION = 1
 
@@ -62,6 +66,133 @@ def culprit_sentence(result: CulpritResult, *, first_bad: str | None = None) -> 
     return "; ".join(parts) + "."
 
 
+@dataclass(frozen=True)
+class StoredTrial:
+    applied: tuple[PackageChange, ...]
+    dragged: tuple[str, ...]
+    """Names of the companions dragged along."""
+    outcome: Outcome
+    result: TrialResult
+
+
+@dataclass(frozen=True)
+class StoredCulprit:
+    """The culprit report file (``reports/culprit/<case>.json``) as a value; ``culprit_to_json`` writes it."""
+
+    status: CulpritStatus
+    summary: str
+    culprits: tuple[PackageChange, ...]
+    is_interaction: bool
+    minimal: bool
+    companions: tuple[PackageChange, ...]
+    not_involved: tuple[PackageChange, ...]
+    changes: tuple[PackageChange, ...]
+    excluded: tuple[PackageChange, ...]
+    excluded_at: Side | None
+    first_bad_release: str | None
+    trials: tuple[StoredTrial, ...]
+    notes: tuple[str, ...]
+    case_id: str | None = None
+    """Set by the command that writes the file; absent from ``culprit_to_json``'s own output."""
+
+
+def stored_culprit(
+    result: CulpritResult, *, first_bad: str | None = None, delta: EnvironmentDelta | None = None
+) -> StoredCulprit:
+    """Everything the search found; ``delta`` adds the changes left out of the search."""
+    return StoredCulprit(
+        status=result.status,
+        summary=culprit_sentence(result, first_bad=first_bad),
+        culprits=result.culprits,
+        is_interaction=result.is_interaction,
+        minimal=result.minimal,
+        companions=result.companions,
+        not_involved=result.not_involved,
+        changes=result.changes,
+        excluded=() if delta is None else delta.excluded,
+        excluded_at=None if delta is None or not delta.excluded else delta.excluded_at,
+        first_bad_release=first_bad,
+        trials=tuple(
+            StoredTrial(trial.applied, tuple(c.name for c in trial.dragged), trial.outcome, trial.result)
+            for trial in result.trials
+        ),
+        notes=result.notes,
+    )
+
+
+def culprit_to_json(
+    result: CulpritResult, *, first_bad: str | None = None, delta: EnvironmentDelta | None = None
+) -> dict[str, Any]:
+    """Everything the search found, as plain JSON types; ``delta`` adds the changes left out of the search."""
+    return stored_culprit_to_json(stored_culprit(result, first_bad=first_bad, delta=delta))
+
+
+def stored_culprit_to_json(stored: StoredCulprit) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "schema": SCHEMA_VERSION,
+        "status": stored.status.value,
+        "summary": stored.summary,
+        "culprits": [_change_json(change) for change in stored.culprits],
+        "is_interaction": stored.is_interaction,
+        "minimal": stored.minimal,
+        "companions": [_change_json(change) for change in stored.companions],
+        "not_involved": [_change_json(change) for change in stored.not_involved],
+        "changes": [_change_json(change) for change in stored.changes],
+        "excluded": [_change_json(change) for change in stored.excluded],
+        "excluded_at": None if stored.excluded_at is None else stored.excluded_at.value,
+        "first_bad_release": stored.first_bad_release,
+        "trials": [
+            {
+                "applied": [_change_json(change) for change in trial.applied],
+                "dragged": list(trial.dragged),
+                "outcome": trial.outcome.value,
+                "result": trial.result.value,
+            }
+            for trial in stored.trials
+        ],
+        "notes": list(stored.notes),
+    }
+    if stored.case_id is not None:
+        data["case_id"] = stored.case_id
+    return data
+
+
+def culprit_from_json(data: object) -> StoredCulprit:
+    """Inverse of ``stored_culprit_to_json``; raises ValueError on a file that is not a culprit report."""
+    if not isinstance(data, Mapping):
+        raise ValueError("not a JSON object")
+    if data.get("schema") != SCHEMA_VERSION:
+        raise ValueError(f"culprit report schema {data.get('schema')!r} is not supported (expected {SCHEMA_VERSION})")
+    try:
+        excluded_at = data.get("excluded_at")
+        return StoredCulprit(
+            status=CulpritStatus(data["status"]),
+            summary=str(data["summary"]),
+            culprits=_changes(data["culprits"]),
+            is_interaction=bool(data["is_interaction"]),
+            minimal=bool(data["minimal"]),
+            companions=_changes(data["companions"]),
+            not_involved=_changes(data["not_involved"]),
+            changes=_changes(data["changes"]),
+            excluded=_changes(data.get("excluded", [])),
+            excluded_at=None if excluded_at is None else Side(excluded_at),
+            first_bad_release=data.get("first_bad_release"),
+            trials=tuple(
+                StoredTrial(
+                    _changes(trial["applied"]),
+                    tuple(map(str, trial["dragged"])),
+                    Outcome(trial["outcome"]),
+                    TrialResult(trial["result"]),
+                )
+                for trial in data["trials"]
+            ),
+            notes=tuple(map(str, data.get("notes", []))),
+            case_id=data.get("case_id"),
+        )
+    except (KeyError, TypeError, InvalidVersion) as exc:
+        raise ValueError(f"malformed culprit report: {exc!r}") from None
+
+
 def _change_json(change: PackageChange) -> dict[str, Any]:
     return {
         "name": change.name,
@@ -71,35 +202,9 @@ def _change_json(change: PackageChange) -> dict[str, Any]:
     }
 
 
-def _trial_json(trial: Trial) -> dict[str, Any]:
-    return {
-        "applied": [_change_json(change) for change in trial.applied],
-        "dragged": [change.name for change in trial.dragged],
-        "outcome": trial.outcome.value,
-        "result": trial.result.value,
-    }
-
-
-def culprit_to_json(
-    result: CulpritResult, *, first_bad: str | None = None, delta: EnvironmentDelta | None = None
-) -> dict[str, Any]:
-    """Everything the search found, as plain JSON types; ``delta`` adds the changes left out of the search."""
-    return {
-        "schema": SCHEMA_VERSION,
-        "status": result.status.value,
-        "summary": culprit_sentence(result, first_bad=first_bad),
-        "culprits": [_change_json(change) for change in result.culprits],
-        "is_interaction": result.is_interaction,
-        "minimal": result.minimal,
-        "companions": [_change_json(change) for change in result.companions],
-        "not_involved": [_change_json(change) for change in result.not_involved],
-        "changes": [_change_json(change) for change in result.changes],
-        "excluded": [] if delta is None else [_change_json(change) for change in delta.excluded],
-        "excluded_at": None if delta is None or not delta.excluded else delta.excluded_at.value,
-        "first_bad_release": first_bad,
-        "trials": [_trial_json(trial) for trial in result.trials],
-        "notes": list(result.notes),
-    }
+def _changes(items: Iterable[Mapping[str, Any]]) -> tuple[PackageChange, ...]:
+    # "kind" follows from old and new; it is in the file for readers, not read back.
+    return tuple(PackageChange.of(item["name"], item.get("old"), item.get("new")) for item in items)
 
 
 def _role(result: CulpritResult, change: PackageChange) -> str:

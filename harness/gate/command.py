@@ -20,18 +20,16 @@ from harness.gate.acknowledgements import Acknowledgement, load_acknowledgements
 from harness.gate.formats import github_annotations, human_summary, junit_xml, markdown_summary
 from harness.gate.policy import (
     GateDecision,
-    KnownBadRange,
     LiveResult,
     decide,
-    parse_known_bad_ranges,
     static_findings,
     usage_decision,
 )
 from harness.model.case import Case
+from harness.model.known_bad import KNOWN_BAD_FILE, KnownBadRange, known_bad_from_json
 from harness.model.pins import Pin, pin_set
 from harness.pinsources.candidates import merge_candidates, parse_candidate_options, read_candidates, read_environment
 from harness.probing.prober import Prober
-from harness.reports.site import KNOWN_BAD_FILE
 from harness.workspace import Workspace, make_prober, package_sources
 
 
@@ -68,7 +66,9 @@ def load_known_bad(path: Path) -> tuple[KnownBadRange, ...]:
         data = json.loads(path.read_text(encoding="utf-8"))
     except ValueError as exc:
         raise ConfigError(f"{path}: not valid JSON ({exc})") from None
-    return parse_known_bad_ranges(data, str(path))
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected a JSON object with 'schema' and 'ranges'")
+    return known_bad_from_json(data, str(path))
 
 
 def load_accepted(path: Path | None, default: Path) -> tuple[Acknowledgement, ...]:

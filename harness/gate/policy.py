@@ -32,21 +32,13 @@ from __future__ import annotations
 
 import datetime
 import enum
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
 
-from packaging.specifiers import InvalidSpecifier, SpecifierSet
-from packaging.utils import NormalizedName, canonicalize_name
-from packaging.version import InvalidVersion, Version
-
-from harness.errors import ConfigError
 from harness.gate.acknowledgements import Acknowledgement
-from harness.model.fields import Fields
+from harness.model.known_bad import KnownBadRange
 from harness.model.outcome import Outcome
 from harness.model.pins import Pin
-
-KNOWN_BAD_SCHEMA = 1
 
 
 class GateVerdict(enum.Enum):
@@ -94,100 +86,6 @@ def outcome_verdict(outcome: Outcome, *, strict: bool = False, different_error_f
 
 
 # --- known-bad ranges (the static check) --------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class KnownBadRange:
-    """Versions of one package with which a case is known to reproduce, as a bisection found them."""
-
-    case_id: str
-    package: NormalizedName
-    specifier: SpecifierSet
-    first_bad: str | None
-    first_fixed: str | None
-    found_at: str | None = None
-    """When the range was established (ISO date or timestamp), for the record only."""
-
-    @classmethod
-    def between(
-        cls, case_id: str, package: str, first_bad: str | None, first_fixed: str | None, found_at: str | None = None
-    ) -> KnownBadRange:
-        """The range ``>=first_bad,<first_fixed`` (either end may be open) that a bisection reports."""
-        parts = [f">={first_bad}" if first_bad else "", f"<{first_fixed}" if first_fixed else ""]
-        text = ",".join(part for part in parts if part)
-        if not text:
-            raise ConfigError(f"known-bad range of {case_id}/{package}: needs first_bad or first_fixed")
-        return cls(case_id, canonicalize_name(package), SpecifierSet(text), first_bad, first_fixed, found_at)
-
-    def contains(self, pin: Pin) -> bool:
-        return pin.name == self.package and self.specifier.contains(pin.version, prereleases=True)
-
-    @property
-    def label(self) -> str:
-        return f"{self.package}{self.specifier}"
-
-
-def parse_known_bad_ranges(data: Mapping[str, Any], source: str = "known-bad ranges") -> tuple[KnownBadRange, ...]:
-    """Parse ``{"schema": 1, "ranges": [...]}``; unknown keys in a range are ignored for forward compatibility."""
-    fields = Fields(data, source)
-    schema = data.get("schema")
-    if schema != KNOWN_BAD_SCHEMA:
-        raise ConfigError(f"{source}: unsupported known-bad ranges schema {schema!r}; expected {KNOWN_BAD_SCHEMA}")
-    items = fields.get("ranges", list) or []
-    if not all(isinstance(item, dict) for item in items):
-        raise fields.error("ranges", "a list of objects")
-    return tuple(_parse_range(Fields(item, source, f"ranges[{index}].")) for index, item in enumerate(items))
-
-
-def _parse_range(fields: Fields) -> KnownBadRange:
-    case_id = fields.require("case_id", str)
-    package = fields.require("package", str)
-    text = fields.require("specifier", str)
-    if not case_id.strip() or not package.strip():
-        raise fields.error("case_id" if not case_id.strip() else "package", "a non-empty string")
-    try:
-        specifier = SpecifierSet(text)
-    except InvalidSpecifier:
-        raise fields.error("specifier", f'a version specifier such as ">=1.42.21,<1.43.2"; got {text!r}') from None
-    if not str(specifier):
-        raise fields.error("specifier", "a non-empty specifier (an empty one would mark every version bad)")
-    first_bad = _optional_string(fields, "first_bad")
-    first_fixed = _optional_string(fields, "first_fixed")
-    for key, version, inside in (("first_bad", first_bad, True), ("first_fixed", first_fixed, False)):
-        if version is None:
-            continue
-        try:
-            parsed = Version(version)
-        except InvalidVersion:
-            raise fields.error(key, f"a version (PEP 440); got {version!r}") from None
-        if specifier.contains(parsed, prereleases=True) != inside:
-            where = "inside" if inside else "outside"
-            raise fields.error(key, f"a version {where} the specifier {specifier}; got {version}")
-    found_at = _optional_string(fields, "found_at")
-    return KnownBadRange(case_id, canonicalize_name(package), specifier, first_bad, first_fixed, found_at)
-
-
-def _optional_string(fields: Fields, key: str) -> str | None:
-    # The JSON form writes null for an open end; TOML-minded Fields would call that a type error.
-    return None if fields.data.get(key) is None else fields.get(key, str)
-
-
-def known_bad_ranges_to_json(ranges: Iterable[KnownBadRange]) -> dict[str, Any]:
-    """Inverse of ``parse_known_bad_ranges``."""
-    return {
-        "schema": KNOWN_BAD_SCHEMA,
-        "ranges": [
-            {
-                "case_id": item.case_id,
-                "package": item.package,
-                "specifier": str(item.specifier),
-                "first_bad": item.first_bad,
-                "first_fixed": item.first_fixed,
-                "found_at": item.found_at,
-            }
-            for item in ranges
-        ],
-    }
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from harness.files import write_atomically
 from harness.model.outcome import Outcome
 from harness.model.pins import Pin
 from harness.reports.export import install_command_for, render_bug_report
-from harness.reports.site import read_json_files, write_reports
+from harness.reports.site import read_bisections, write_reports
 from harness.workspace import Workspace
 
 
@@ -58,7 +58,7 @@ def run_export(args: argparse.Namespace) -> int:
             "run nox -s repro first"
         )
     record = max(candidates, key=lambda r: (r.request.parameters == case.parameters, r.started_at))
-    bisections = read_json_files(sorted((workspace.reports_dir / "bisect").glob(f"{case.id}--*.json")))
+    bisections = read_bisections(sorted((workspace.reports_dir / "bisect").glob(f"{case.id}--*.json")))
     text = render_bug_report(
         case,
         record,

@@ -12,6 +12,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from packaging.utils import canonicalize_name
 
+from harness.bisection.stored import StoredBisection
 from harness.model.case import Case, Parameters
 from harness.model.pins import Pin
 from harness.model.probe_record import ProbeRecord
@@ -46,7 +47,7 @@ def render_bug_report(
     *,
     replay_source: str,
     install_command: str,
-    bisection: Mapping[str, Any] | None,
+    bisection: StoredBisection | None,
 ) -> str:
     """Markdown for an upstream issue: title, steps with a standalone script, the traceback, the environment."""
     pins = _ordered_pins(record.request.pins, case.packages)
@@ -54,8 +55,8 @@ def render_bug_report(
     lines = [f"# {case.title}", ""]
     lines += [_summary(record, pins, python), ""]
     verdict = bisection_verdict(bisection) if bisection else None
-    if verdict:
-        package = str((bisection or {}).get("package") or "").strip()
+    if bisection and verdict:
+        package = bisection.package
         label = f"Bisection ({package})" if package else "Bisection"
         lines += [f"**{label}:** {verdict}.", ""]
     lines += ["## Steps to reproduce", ""]
@@ -90,33 +91,28 @@ def replay_call(parameters: Parameters) -> str:
     return f"replay({', '.join(arguments)})"
 
 
-def bisection_verdict(bisection: Mapping[str, Any]) -> str | None:
+def bisection_verdict(bisection: StoredBisection) -> str | None:
     """One phrase, e.g. "introduced in 1.42.21 (1.42.20 last good); fixed in 1.43.2", or None if nothing is known.
 
-    Accepts the bisection result's JSON with any keys missing, since older results and aborted runs lack some.
+    Older results and aborted runs lack some of it; the phrase says what there is.
     """
     parts = []
-    regression = _mapping(bisection.get("regression"))
-    first_bad = _text(regression.get("first_bad"))
-    last_good = _text(regression.get("last_good"))
-    candidates = _texts(regression.get("candidates"))
-    if first_bad:
-        since = f"{last_good} last good" if last_good else "bad in the earliest release tested"
-        parts.append(f"introduced in {first_bad} ({since})")
-    elif candidates:
-        after = f" (after {last_good})" if last_good else ""
-        parts.append(f"introduced in one of {', '.join(candidates)}{after}")
-
-    fix = _mapping(bisection.get("fix"))
-    first_fixed = _text(fix.get("first_fixed"))
-    last_bad = _text(fix.get("last_bad"))
-    fixed_candidates = _texts(fix.get("candidates"))
-    if first_fixed:
-        parts.append(f"fixed in {first_fixed}")
-    elif fixed_candidates:
-        parts.append(f"fixed in one of {', '.join(fixed_candidates)}")
-    elif last_bad:
-        parts.append(f"not fixed as of {last_bad}")
+    regression, fix = bisection.regression, bisection.fix
+    if regression is not None:
+        first_bad, last_good = regression.after, regression.before
+        if first_bad:
+            since = f"{last_good} last good" if last_good else "bad in the earliest release tested"
+            parts.append(f"introduced in {first_bad} ({since})")
+        elif regression.candidates:
+            after = f" (after {last_good})" if last_good else ""
+            parts.append(f"introduced in one of {', '.join(regression.candidates)}{after}")
+    if fix is not None:
+        if fix.after:
+            parts.append(f"fixed in {fix.after}")
+        elif fix.candidates:
+            parts.append(f"fixed in one of {', '.join(fix.candidates)}")
+        elif fix.before:
+            parts.append(f"not fixed as of {fix.before}")
     return "; ".join(parts) or None
 
 
@@ -204,20 +200,3 @@ def _literal(value: ParamValue) -> str:
 
 def _is_keyword_name(name: str) -> bool:
     return name.isidentifier() and not keyword.iskeyword(name)
-
-
-def _mapping(value: object) -> Mapping[str, Any]:
-    return value if isinstance(value, Mapping) else {}
-
-
-def _text(value: object) -> str | None:
-    if value is None:
-        return None
-    text = str(value).strip()
-    return text or None
-
-
-def _texts(value: object) -> list[str]:
-    if not isinstance(value, list | tuple):
-        return []
-    return [text for text in (_text(item) for item in value) if text]

@@ -10,13 +10,15 @@ from pathlib import Path
 import pytest
 from packaging.utils import canonicalize_name
 
+from harness.bisection.stored import bisection_from_json
 from harness.model.case import Case, RecordedEnvironment
 from harness.model.outcome import Outcome
 from harness.model.pins import Pin
 from harness.model.probe_record import ProbeRecord, ProbeRequest, Timings
 from harness.model.signature import Signature
 from harness.process import Completed, run
-from harness.reports.html import OUTCOME_STYLES, render_index, write_index
+from harness.reports.html.page import render_index, write_index
+from harness.reports.html.style import OUTCOME_STYLES
 from tests.unit.test_html import HOSTILE, Elements
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -75,7 +77,7 @@ def synthetic_page() -> tuple[str, list[ProbeRecord]]:
         ],
         "regression": {"last_good": "1.42.20", "first_bad": "1.42.21", "candidates": []},
     }
-    html = render_index([case], records, [bisection], None, generated_at="2026-11-28 11:00 UTC")
+    html = render_index([case], records, [bisection_from_json(bisection)], (), generated_at="2026-11-28 11:00 UTC")
     return html, records
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -12,15 +13,21 @@ import pytest
 from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
+from harness.bisection.links import compare_url
 from harness.bisection.releases import BisectionReport, ProbeOutcome, run_bisection
-from harness.bisection.report import (
-    compare_url,
-    known_bad_entry,
-    merge_known_bad,
-    report_to_json,
-    report_to_markdown,
+from harness.bisection.report import known_bad_range, report_to_markdown, stored_bisection
+from harness.bisection.search import SearchStatus
+from harness.bisection.stored import (
+    StoredBisection,
+    StoredCommit,
+    StoredCommitProbe,
+    StoredCommits,
+    bisection_from_json,
+    bisection_to_json,
 )
 from harness.errors import ConfigError
+from harness.index.interface import Release
+from harness.model.known_bad import merge_known_bad, range_to_json
 from harness.model.outcome import Outcome
 
 XT = tuple(Version(text) for text in [f"1.42.{i}" for i in range(15, 27)] + [f"1.43.{i}" for i in range(4)])
@@ -55,6 +62,15 @@ def make_report(
         held=["einops==0.8.0", "torch==2.5.1"],
         clock=lambda: FINISHED,
     )
+
+
+def report_to_json(report: BisectionReport, **options: Any) -> dict[str, Any]:
+    return bisection_to_json(stored_bisection(report, **options))
+
+
+def known_bad_entry(report: BisectionReport) -> dict[str, Any] | None:
+    found = known_bad_range(report)
+    return None if found is None else range_to_json(found)
 
 
 def table_rows(markdown: str, header_start: str) -> list[str]:
@@ -299,3 +315,61 @@ def test_merge_is_idempotent() -> None:
 def test_merge_rejects_a_foreign_file(existing: dict[str, Any], message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         merge_known_bad(existing, entry("a", "p", ">=1"))
+
+
+# --- the report file's codec --------------------------------------------------------------------------------
+
+
+def full_file() -> StoredBisection:
+    releases = [Release(version, DATES[version], yanked=False, requires_python=None) for version in XT]
+    stored = stored_bisection(make_report(), releases=releases, repository_url=REPO, reproduce_command="nox -s bisect")
+    commits = StoredCommits(
+        between=("1.42.20", "1.42.21"),
+        status=SearchStatus.FOUND,
+        message="the first bad commit is abc",
+        first_bad=StoredCommit("abc123", "use einops.pack"),
+        candidates=(),
+        probes=(StoredCommitProbe("abc123", "REPRODUCED"), StoredCommitProbe("def456", "PASSED")),
+    )
+    return replace(stored, commits=commits)
+
+
+def test_the_file_reads_back_as_the_value_it_was_written_from() -> None:
+    stored = full_file()
+    data = json.loads(json.dumps(bisection_to_json(stored)))
+    assert bisection_from_json(data) == stored
+    assert bisection_to_json(bisection_from_json(data)) == data
+    assert stored.known_bad is not None and stored.known_bad.specifier_text == ">=1.42.21,<1.43.2"
+    assert data["releases"][0] == {"version": "1.42.15", "upload_time": DATES[XT[0]].isoformat()}
+    assert data["known_bad_range"] == ">=1.42.21,<1.43.2"
+    assert data["commits"]["first_bad"] == {"sha": "abc123", "subject": "use einops.pack"}
+    assert stored.probes[0].outcome is Outcome.REPRODUCED
+    assert stored.regression is not None and stored.regression.after == "1.42.21"
+
+
+def test_a_report_where_every_release_was_bad_still_round_trips() -> None:
+    def reproduces(version: Version) -> ProbeOutcome:
+        return ProbeOutcome(version, Outcome.REPRODUCED)
+
+    report = run_bisection(case_id="c", package="p", releases=XT, probe=reproduces, bad=XT[-1], clock=lambda: FINISHED)
+    stored = stored_bisection(report)
+    assert stored.known_bad_range == ""
+    assert bisection_from_json(bisection_to_json(stored)) == stored
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ([], "not a JSON object"),
+        ({"schema": 2, "case_id": "c"}, "schema 2 is not supported"),
+        ({"schema": 1, "kind": "culprit"}, "not a bisection report"),
+    ],
+)
+def test_what_is_not_a_bisection_report_is_refused(data: object, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        bisection_from_json(data)
+
+
+def test_an_outcome_from_a_newer_writer_is_kept_as_text() -> None:
+    stored = bisection_from_json({"probes": [{"version": "1.0", "outcome": "QUANTUM"}, {"outcome": "PASSED"}]})
+    assert [(p.version, p.outcome, p.outcome_text) for p in stored.probes] == [("1.0", None, "QUANTUM")]

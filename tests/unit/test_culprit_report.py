@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import pytest
 
 from harness.culprit.ddmin import CulpritResult, CulpritStatus, Subset, Trial, isolate
-from harness.culprit.report import culprit_markdown, culprit_sentence, culprit_to_json
-from harness.model.changes import PackageChange, diff_environments, restrict_to
+from harness.culprit.report import (
+    culprit_from_json,
+    culprit_markdown,
+    culprit_sentence,
+    culprit_to_json,
+    stored_culprit,
+    stored_culprit_to_json,
+)
+from harness.model.changes import PackageChange, Side, diff_environments, restrict_to
 from harness.model.outcome import Outcome
 from harness.model.pins import Pin
 
@@ -180,3 +188,32 @@ def test_markdown_for_a_search_that_stopped_early_has_no_roles() -> None:
     assert text.startswith("### Culprit\n\nThe new environment passes too")
     assert "**culprit**" not in text
     assert "| torch | 2.13.0 | 2.14.1 | upgrade | - |" in text.splitlines()
+
+
+def test_the_file_reads_back_as_the_value_it_was_written_from() -> None:
+    result = scripted_search()
+    old = [Pin.parse(text) for text in ("einops==0.8.0", "torch==2.13.0", "x-transformers==1.42.20", "numpy==2.0")]
+    new = [Pin.parse(text) for text in ("einops==0.8.2", "torch==2.14.1", "x-transformers==1.43.1", "numpy==2.1")]
+    delta = restrict_to(diff_environments(old, new), ["einops", "torch", "x-transformers"])
+    stored = replace(stored_culprit(result, first_bad="1.42.21", delta=delta), case_id="xt")
+    data = json.loads(json.dumps(stored_culprit_to_json(stored)))
+    assert culprit_from_json(data) == stored
+    assert stored.culprits == (X_TRANSFORMERS,)
+    assert stored.excluded_at is Side.OLD
+    without_case = culprit_to_json(result, first_bad="1.42.21", delta=delta)
+    assert "case_id" not in without_case
+    assert culprit_from_json(without_case) == replace(stored, case_id=None)
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ("x", "not a JSON object"),
+        ({"schema": 2}, "schema 2"),
+        ({"schema": 1, "status": "ISOLATED"}, "malformed"),
+        ({"schema": 1, "status": "LOST"}, "LOST"),
+    ],
+)
+def test_what_is_not_a_culprit_report_is_refused(data: object, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        culprit_from_json(data)

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from packaging.utils import canonicalize_name
 
+from harness.bisection.stored import bisection_from_json
 from harness.model.case import Case, Parameters, RecordedEnvironment
 from harness.model.outcome import Outcome
 from harness.model.pins import Pin
@@ -101,7 +102,7 @@ FULL = {
     ],
 )
 def test_bisection_verdict(bisection: dict[str, Any], expected: str | None) -> None:
-    assert bisection_verdict(bisection) == expected
+    assert bisection_verdict(bisection_from_json(bisection)) == expected
 
 
 def test_install_command_puts_the_case_packages_first_and_quotes_every_requirement() -> None:
@@ -194,7 +195,7 @@ def report(**record_fields: Any) -> str:
         record,
         replay_source=REPLAY,
         install_command=install_command_for(record, order=make_case().packages),
-        bisection=FULL,
+        bisection=bisection_from_json(FULL),
     )
 
 

@@ -21,13 +21,13 @@ from harness.gate.formats import (
 )
 from harness.gate.policy import (
     GateDecision,
-    KnownBadRange,
     LiveResult,
     decide,
     static_findings,
     usage_decision,
 )
 from harness.markdown import inline, visible
+from harness.model.known_bad import KnownBadRange
 from harness.model.outcome import Outcome
 from harness.model.pins import Pin
 

@@ -16,15 +16,13 @@ from harness.gate.acknowledgements import Acknowledgement, load_acknowledgements
 from harness.gate.policy import (
     EXIT_CODES,
     GateVerdict,
-    KnownBadRange,
     LiveResult,
     decide,
-    known_bad_ranges_to_json,
     outcome_verdict,
-    parse_known_bad_ranges,
     static_findings,
     usage_decision,
 )
+from harness.model.known_bad import KnownBadRange, known_bad_from_json, known_bad_to_json
 from harness.model.outcome import Outcome
 from harness.model.pins import Pin
 
@@ -118,16 +116,16 @@ def range_data(**overrides: Any) -> dict[str, Any]:
 
 
 def test_parse_known_bad_ranges_round_trips() -> None:
-    ranges = parse_known_bad_ranges(range_data())
+    ranges = known_bad_from_json(range_data())
     assert ranges == (RANGE,)
     assert ranges[0].package == "x-transformers"
-    assert parse_known_bad_ranges(known_bad_ranges_to_json(ranges)) == ranges
+    assert known_bad_from_json(known_bad_to_json(ranges)) == ranges
     open_ended = (KnownBadRange.between("c", "einops", None, "0.8.1"), KnownBadRange.between("d", "torch", "2.6", None))
-    assert parse_known_bad_ranges(known_bad_ranges_to_json(open_ended)) == open_ended
+    assert known_bad_from_json(known_bad_to_json(open_ended)) == open_ended
 
 
 def test_optional_fields_and_unknown_keys() -> None:
-    ranges = parse_known_bad_ranges(
+    ranges = known_bad_from_json(
         range_data(first_bad=DROP, first_fixed=None, found_at=None, note="from a future writer")
     )
     assert ranges[0].first_bad is None
@@ -154,7 +152,7 @@ def test_optional_fields_and_unknown_keys() -> None:
 )
 def test_known_bad_range_errors(data: dict[str, Any], fragment: str) -> None:
     with pytest.raises(ConfigError) as excinfo:
-        parse_known_bad_ranges(data, "known_bad.json")
+        known_bad_from_json(data, "known_bad.json")
     message = str(excinfo.value)
     assert "\n" not in message
     assert "known_bad.json" in message

@@ -11,14 +11,20 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name
 
+from harness.bisection.stored import StoredBisection, bisection_from_json
 from harness.model.case import Case, Parameters, RecordedEnvironment
+from harness.model.known_bad import KnownBadRange, known_bad_from_json
 from harness.model.outcome import Outcome
 from harness.model.pins import Pin
 from harness.model.probe_record import ProbeRecord, ProbeRequest, Timings
 from harness.model.signature import Signature
-from harness.reports.html import CELL_TEXT, OUTCOME_STYLES, latest_records, render_index, write_index
+from harness.reports.html.page import render_index, write_index
+from harness.reports.html.style import CELL_TEXT, OUTCOME_STYLES
+from harness.reports.site import read_bisections, read_known_bad
+from harness.reports.summary import latest_per_request as latest_records
 
 HOSTILE = "</pre><script>alert(1)</script>"
 
@@ -96,8 +102,17 @@ def page(
     known_bad: Mapping[str, Any] | None = None,
 ) -> str:
     return render_index(
-        [make_case()] if cases is None else cases, records, bisections, known_bad, generated_at="2026-11-29"
+        [make_case()] if cases is None else cases,
+        records,
+        decoded(bisections),
+        known_bad_from_json(known_bad) if known_bad else (),
+        generated_at="2026-11-29",
     )
+
+
+def decoded(bisections: Sequence[Mapping[str, Any]]) -> list[StoredBisection]:
+    """The pages see bisection files as the site reads them: through the codec."""
+    return [bisection_from_json(data) for data in bisections]
 
 
 OUTCOME_TABLE = {
@@ -273,7 +288,7 @@ def test_records_of_a_case_not_given_are_shown_under_their_case_id() -> None:
 
 
 def test_an_empty_report_still_renders() -> None:
-    html = render_index([], [], [], None, generated_at="now")
+    html = render_index([], [], [], (), generated_at="now")
     assert "No cases and no probe records yet." in html
 
 
@@ -291,11 +306,18 @@ def hostile_page() -> str:
         mode=HOSTILE,
     )
     case = make_case(title=HOSTILE, upstream="javascript:alert(1)")
-    known = {"ranges": [{"case_id": "xt", "package": HOSTILE, "specifier": HOSTILE, "found_at": HOSTILE}]}
+    # A specifier cannot hold markup once it is a SpecifierSet; the package name and the date still can.
+    known = (KnownBadRange("xt", canonicalize_name(HOSTILE), SpecifierSet(">=1"), None, None, found_at=HOSTILE),)
     return render_index(
         [case],
         [record],
-        [bisection(package=HOSTILE, known_bad_range=HOSTILE, releases=[{"version": HOSTILE, "upload_time": HOSTILE}])],
+        decoded(
+            [
+                bisection(
+                    package=HOSTILE, known_bad_range=HOSTILE, releases=[{"version": HOSTILE, "upload_time": HOSTILE}]
+                )
+            ]
+        ),
         known,
         generated_at=HOSTILE,
     )
@@ -380,3 +402,24 @@ def test_timings_and_resolved_environment_are_in_the_probe_details() -> None:
     assert "2.1.0" in text
     assert "shared" in text
     assert record.key in text
+
+
+def test_report_files_that_cannot_be_read_are_named_and_skipped(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    good, torn, foreign = tmp_path / "good.json", tmp_path / "torn.json", tmp_path / "foreign.json"
+    good.write_text('{"schema": 1, "kind": "bisection", "case_id": "xt", "package": "einops"}')
+    torn.write_text('{"schema": 1, "case')
+    foreign.write_text('{"schema": 7}')
+    assert [b.case_id for b in read_bisections([good, torn, foreign])] == ["xt"]
+    messages = capsys.readouterr().err.splitlines()
+    assert messages == [
+        f"skipped {torn}: not a readable JSON object",
+        f"skipped {foreign}: bisection report schema 7 is not supported (expected 1)",
+    ]
+    known_bad = tmp_path / "known-bad.json"
+    assert read_known_bad(known_bad) == ()
+    assert capsys.readouterr().err == ""
+    known_bad.write_text('{"schema": 1, "ranges": [{"case_id": "xt", "package": "einops", "specifier": ">>1"}]}')
+    assert read_known_bad(known_bad) == ()
+    assert capsys.readouterr().err.startswith(f"skipped {known_bad}: {known_bad}: field 'ranges[0].specifier'")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from harness.model.case import Case, RecordedEnvironment
@@ -10,7 +11,13 @@ from harness.model.pins import Pin
 from harness.model.probe_record import ProbeRecord, ProbeRequest, Timings, record_from_json, record_to_json
 from harness.model.signature import Signature
 from harness.probing.record_store import RecordStore
-from harness.reports.summary import summarize, summary_to_json, summary_to_markdown
+from harness.reports.summary import (
+    column_label,
+    summaries_by_parameters,
+    summarize,
+    summary_to_json,
+    summary_to_markdown,
+)
 
 CASE = Case(
     id="demo",
@@ -69,3 +76,26 @@ def test_summary_takes_newest_record_and_ignores_stale_case_versions() -> None:
     # The reason for every unusable cell is given, with table syntax from the message escaped.
     assert "UNRESOLVABLE [1]" in text
     assert r"fakepkg 1.3 \| needs fakedep>=2" in text.replace("&gt;", ">")
+
+
+def test_the_html_page_and_summary_md_share_one_matrix() -> None:
+    records = [
+        record("1.5", "2.0", Outcome.REPRODUCED, "2026-01-02T00:00:00"),
+        record("1.3", "2.0", Outcome.PASSED, "2026-01-01T00:00:00"),
+        record("1.9", "2.0", Outcome.REPRODUCED, "2026-01-01T00:00:00", case_hash="old"),
+    ]
+    fresh = [r for r in records if r.request.case_hash == CASE.content_hash]
+    summary = summarize(CASE, records)
+    (shown,) = summaries_by_parameters(CASE.id, CASE.title, CASE.packages, fresh)
+    assert replace(shown, stale_records=summary.stale_records) == summary
+
+
+def test_a_record_without_every_case_package_gets_a_column_of_its_own() -> None:
+    alone = ProbeRequest("demo", "h1", (("n", 3),), (Pin.of("fakepkg", "1.5"),), "3.11")
+    records = [
+        record("1.5", "2.0", Outcome.REPRODUCED, "2026-01-01T00:00:00"),
+        ProbeRecord(alone, Outcome.PASSED, "ok"),
+    ]
+    summary = summarize(CASE, records)
+    assert [column_label(column) for column in summary.columns] == ["", "fakedep 2.0"]
+    assert "| fakepkg |  | fakedep 2.0 |" in summary_to_markdown(summary)

@@ -1,0 +1,346 @@
+"""The bisection report file (``reports/bisect/<case>--<package>.json``) as a typed value, and its JSON codec.
+
+Versions and times stay the text the file holds: the page and ``export`` show whatever a report names (one
+copied in from another machine included) and sort with ``packaging`` where they can. Reading is tolerant, as
+older results and aborted runs lack keys: a missing or odd field reads as empty, and only a file that is not a
+bisection report at all raises ValueError.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from harness.bisection.search import BisectVerdict, Direction, SearchStatus
+from harness.errors import ConfigError
+from harness.model.known_bad import KnownBadRange, range_from_json, range_to_json
+from harness.model.outcome import Outcome
+
+REPORT_SCHEMA = 1
+E = TypeVar("E", Outcome, Direction, SearchStatus, BisectVerdict)
+_KIND = "bisection"
+_SIDE_NAMES = {
+    Direction.REGRESSION: ("last_good", "first_bad"),
+    Direction.FIX: ("last_bad", "first_fixed"),
+}
+
+
+@dataclass(frozen=True)
+class StoredProbe:
+    """One release probed: this run's steps carry the search and verdict, outcomes known before do not."""
+
+    version: str
+    outcome_text: str
+    seconds: float | None = None
+    reused: bool = False
+    detail: str = ""
+    record_key: str | None = None
+    uploaded: str | None = None
+    search: Direction | None = None
+    verdict: BisectVerdict | None = None
+
+    @property
+    def outcome(self) -> Outcome | None:
+        """None for an outcome this harness does not name (a newer writer's); ``outcome_text`` still shows it."""
+        return _enum(Outcome, self.outcome_text)
+
+
+@dataclass(frozen=True)
+class StoredSearch:
+    """One search's verdict: ``before``/``after`` are last good/first bad (regression) or last bad/first fixed."""
+
+    direction: Direction
+    status: SearchStatus | None = None
+    message: str = ""
+    before: str | None = None
+    after: str | None = None
+    candidates: tuple[str, ...] = ()
+    inconsistent: tuple[str, ...] = ()
+    invalid_anchor: str | None = None
+    uploaded: tuple[tuple[str, str], ...] = ()
+    """(version, upload time) of ``before`` and ``after``, where known."""
+    compare_url: str | None = None
+
+
+@dataclass(frozen=True)
+class StoredRelease:
+    version: str
+    upload_time: str | None = None
+
+
+@dataclass(frozen=True)
+class StoredCommit:
+    sha: str
+    subject: str
+
+
+@dataclass(frozen=True)
+class StoredCommitProbe:
+    sha: str
+    outcome_text: str
+
+
+@dataclass(frozen=True)
+class StoredCommits:
+    """The commit phase: the first bad commit between two releases, or the candidates skips left."""
+
+    between: tuple[str, str]
+    status: SearchStatus | None
+    message: str
+    first_bad: StoredCommit | None
+    candidates: tuple[StoredCommit, ...]
+    probes: tuple[StoredCommitProbe, ...]
+
+
+@dataclass(frozen=True)
+class StoredBisection:
+    case_id: str
+    package: str
+    held: tuple[str, ...] = ()
+    finished_at: str | None = None
+    different_error_is_bad: bool = False
+    started_good: str | None = None
+    started_bad: str | None = None
+    probes: tuple[StoredProbe, ...] = ()
+    """This run's probes, in the order they were made."""
+    prior: tuple[StoredProbe, ...] = ()
+    regression: StoredSearch | None = None
+    fix: StoredSearch | None = None
+    known_bad: KnownBadRange | None = None
+    """The entry this run merged into ``reports/known-bad.json``."""
+    repository_url: str | None = None
+    reproduce_command: str | None = None
+    notes: tuple[str, ...] = ()
+    releases: tuple[StoredRelease, ...] = ()
+    """Every release considered, oldest first: the page draws its timeline from them."""
+    known_bad_range: str | None = None
+    """The known-bad specifier (``>=1.42.21,<1.43.2``; ``""`` is every release); None when nothing reproduced."""
+    commits: StoredCommits | None = None
+
+
+# --- JSON out ----------------------------------------------------------------------------------------------------
+
+
+def bisection_to_json(stored: StoredBisection) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "schema": REPORT_SCHEMA,
+        "kind": _KIND,
+        "case_id": stored.case_id,
+        "package": stored.package,
+        "held": list(stored.held),
+        "finished_at": stored.finished_at,
+        "policy": {"different_error_is_bad": stored.different_error_is_bad},
+        "started_from": {"good": stored.started_good, "bad": stored.started_bad},
+        "probes": [_probe_json(probe) for probe in stored.probes],
+        "prior": [_probe_json(probe) for probe in stored.prior],
+        "regression": None if stored.regression is None else _search_json(stored.regression),
+        "fix": None if stored.fix is None else _search_json(stored.fix),
+        "known_bad": None if stored.known_bad is None else range_to_json(stored.known_bad),
+        "repository_url": stored.repository_url,
+        "reproduce_command": stored.reproduce_command,
+        "notes": list(stored.notes),
+        "releases": [{"version": r.version, "upload_time": r.upload_time} for r in stored.releases],
+        "known_bad_range": stored.known_bad_range,
+    }
+    if stored.commits is not None:
+        data["commits"] = _commits_json(stored.commits)
+    return data
+
+
+def _probe_json(probe: StoredProbe) -> dict[str, Any]:
+    step = {"search": probe.search.value, "verdict": probe.verdict.value} if probe.search and probe.verdict else {}
+    return {
+        **step,
+        "version": probe.version,
+        "outcome": probe.outcome_text,
+        "seconds": probe.seconds,
+        "reused": probe.reused,
+        "detail": probe.detail,
+        "record_key": probe.record_key,
+        "uploaded": probe.uploaded,
+    }
+
+
+def _search_json(search: StoredSearch) -> dict[str, Any]:
+    before_name, after_name = _SIDE_NAMES[search.direction]
+    return {
+        "status": None if search.status is None else search.status.value,
+        "message": search.message,
+        before_name: search.before,
+        after_name: search.after,
+        "candidates": list(search.candidates),
+        "inconsistent": list(search.inconsistent),
+        "invalid_anchor": search.invalid_anchor,
+        "uploaded": dict(search.uploaded),
+        "compare_url": search.compare_url,
+    }
+
+
+def _commits_json(commits: StoredCommits) -> dict[str, Any]:
+    first = commits.first_bad
+    return {
+        "between": list(commits.between),
+        "status": None if commits.status is None else commits.status.value,
+        "message": commits.message,
+        "first_bad": None if first is None else {"sha": first.sha, "subject": first.subject},
+        "candidates": [{"sha": c.sha, "subject": c.subject} for c in commits.candidates],
+        "probes": [{"sha": p.sha, "outcome": p.outcome_text} for p in commits.probes],
+    }
+
+
+# --- JSON in -----------------------------------------------------------------------------------------------------
+
+
+def bisection_from_json(data: object) -> StoredBisection:
+    """Inverse of ``bisection_to_json``, tolerant of missing or odd fields; ValueError if not a bisection report."""
+    if not isinstance(data, Mapping):
+        raise ValueError("not a JSON object")
+    schema = data.get("schema", REPORT_SCHEMA)
+    if schema != REPORT_SCHEMA:
+        raise ValueError(f"bisection report schema {schema!r} is not supported (expected {REPORT_SCHEMA})")
+    kind = data.get("kind", _KIND)
+    if kind != _KIND:
+        raise ValueError(f"a {kind!r} report, not a bisection report")
+    policy = _mapping(data.get("policy"))
+    started = _mapping(data.get("started_from"))
+    return StoredBisection(
+        case_id=_text(data.get("case_id")) or "",
+        package=_text(data.get("package")) or "",
+        held=_texts(data.get("held")),
+        finished_at=_text(data.get("finished_at")),
+        different_error_is_bad=policy.get("different_error_is_bad") is True,
+        started_good=_text(started.get("good")),
+        started_bad=_text(started.get("bad")),
+        probes=_probes(data.get("probes")),
+        prior=_probes(data.get("prior")),
+        regression=_search_from(data.get("regression"), Direction.REGRESSION),
+        fix=_search_from(data.get("fix"), Direction.FIX),
+        known_bad=_known_bad_from(data.get("known_bad")),
+        repository_url=_text(data.get("repository_url")),
+        reproduce_command=_string(data.get("reproduce_command")),
+        notes=tuple(note for note in _list(data.get("notes")) if isinstance(note, str)),
+        releases=tuple(
+            StoredRelease(version, _text(item.get("upload_time")))
+            for item in _mappings(data.get("releases"))
+            if (version := _text(item.get("version")))
+        ),
+        known_bad_range=_string(data.get("known_bad_range")),
+        commits=_commits_from(data.get("commits")),
+    )
+
+
+def _probes(value: object) -> tuple[StoredProbe, ...]:
+    probes = []
+    for item in _mappings(value):
+        version = _text(item.get("version"))
+        if not version:
+            continue
+        seconds = item.get("seconds")
+        probes.append(
+            StoredProbe(
+                version=version,
+                outcome_text=str(item.get("outcome", "")),
+                seconds=float(seconds) if isinstance(seconds, int | float) and not isinstance(seconds, bool) else None,
+                reused=item.get("reused") is True,
+                detail=_string(item.get("detail")) or "",
+                record_key=_text(item.get("record_key")),
+                uploaded=_text(item.get("uploaded")),
+                search=_enum(Direction, item.get("search")),
+                verdict=_enum(BisectVerdict, item.get("verdict")),
+            )
+        )
+    return tuple(probes)
+
+
+def _search_from(value: object, direction: Direction) -> StoredSearch | None:
+    if not isinstance(value, Mapping):
+        return None
+    before_name, after_name = _SIDE_NAMES[direction]
+    uploaded = _mapping(value.get("uploaded"))
+    return StoredSearch(
+        direction=direction,
+        status=_enum(SearchStatus, value.get("status")),
+        message=_string(value.get("message")) or "",
+        before=_text(value.get(before_name)),
+        after=_text(value.get(after_name)),
+        candidates=_texts(value.get("candidates")),
+        inconsistent=_texts(value.get("inconsistent")),
+        invalid_anchor=_text(value.get("invalid_anchor")),
+        uploaded=tuple((str(k), str(v)) for k, v in uploaded.items() if isinstance(v, str)),
+        compare_url=_text(value.get("compare_url")),
+    )
+
+
+def _known_bad_from(value: object) -> KnownBadRange | None:
+    if not isinstance(value, Mapping):
+        return None
+    try:
+        return range_from_json(value, "bisection report", "known_bad.", allow_empty=True)
+    except ConfigError:
+        # The gate reads reports/known-bad.json, not this copy; a bad copy only loses the page's note of it.
+        return None
+
+
+def _commits_from(value: object) -> StoredCommits | None:
+    if not isinstance(value, Mapping):
+        return None
+    between = _texts(value.get("between"))
+    first = _commit(value.get("first_bad"))
+    return StoredCommits(
+        between=(between[0], between[1]) if len(between) == 2 else ("", ""),
+        status=_enum(SearchStatus, value.get("status")),
+        message=_string(value.get("message")) or "",
+        first_bad=first,
+        candidates=tuple(c for c in map(_commit, _list(value.get("candidates"))) if c is not None),
+        probes=tuple(
+            StoredCommitProbe(sha, str(item.get("outcome", "")))
+            for item in _mappings(value.get("probes"))
+            if (sha := _text(item.get("sha")))
+        ),
+    )
+
+
+def _commit(value: object) -> StoredCommit | None:
+    if not isinstance(value, Mapping) or not _text(value.get("sha")):
+        return None
+    return StoredCommit(str(value["sha"]).strip(), _string(value.get("subject")) or "")
+
+
+# --- small helpers -----------------------------------------------------------------------------------------------
+
+
+def _enum(kind: type[E], value: object) -> E | None:
+    try:
+        return kind(value)
+    except ValueError:
+        return None
+
+
+def _text(value: object) -> str | None:
+    """A version, name or time: stripped, and None when empty or not text."""
+    if value is None or isinstance(value, Mapping | list | tuple | bool):
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+def _string(value: object) -> str | None:
+    """Free text (a message, a command), kept as written."""
+    return value if isinstance(value, str) else None
+
+
+def _texts(value: object) -> tuple[str, ...]:
+    return tuple(text for text in map(_text, _list(value)) if text)
+
+
+def _list(value: object) -> list[Any]:
+    return list(value) if isinstance(value, list | tuple) else []
+
+
+def _mapping(value: object) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
+def _mappings(value: object) -> list[Mapping[str, Any]]:
+    return [item for item in _list(value) if isinstance(item, Mapping)]
