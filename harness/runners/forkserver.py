@@ -10,13 +10,12 @@ and teaches us which modules the case imports.
 from __future__ import annotations
 
 import json
-import subprocess
 import tempfile
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from packaging.utils import canonicalize_name
 
@@ -26,6 +25,9 @@ from harness.model.outcome import RunObservation
 from harness.process import start_worker
 from harness.runners.interface import CaseRunner, RunResult
 from harness.runners.isolated import IsolatedRunner, raised_error_from, read_bootstrap_report
+
+if TYPE_CHECKING:  # process.py alone starts programs; a worker's handle is only named here
+    import subprocess
 
 WORKER = Path(__file__).resolve().parent / "_forkworker.py"
 MODE = "fork"  # recorded as the user names it (--mode fork)
