@@ -336,7 +336,7 @@ def run(args: argparse.Namespace) -> int:
         include_prereleases=args.prereleases,
         include_yanked=args.yanked,
     )
-    index = package_index(workspace, sources)
+    index = package_index(workspace, sources, offline=args.offline)
     with make_prober(workspace, spec, sources, fresh=args.fresh, mode=args.mode, preload=args.preload) as prober:
         report, releases = bisect_releases(case, prober, index, options)
         commits = None

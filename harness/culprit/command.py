@@ -159,7 +159,9 @@ def run(args: argparse.Namespace) -> int:
         result = isolate_culprit(case, prober, delta)
         bisection = None
         if args.bisect:
-            bisection = bisect_culprit(case, prober, package_index(workspace, sources), delta, result)
+            bisection = bisect_culprit(
+                case, prober, package_index(workspace, sources, offline=args.offline), delta, result
+            )
     finding = CulpritFinding(delta, result, bisection)
     written = write_culprit(workspace.reports_dir, case, finding)
     write_reports(workspace, [case])
