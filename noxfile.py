@@ -11,13 +11,14 @@ import nox
 ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT))  # the harness runs from this checkout; no install step is needed for repro
 
-from harness.noxsupport import repro_matrix, run_harness  # noqa: E402
+from harness.noxsupport import repro_matrix, run_harness, run_repro, write_schemas  # noqa: E402
 
 nox.options.default_venv_backend = "uv"
 nox.options.sessions = ["repro"]
 nox.options.error_on_missing_interpreters = True
 
 # HARNESS_ROOT points the sessions at another project folder (versions.toml, cases/, reports/).
+# Expanded once per Nox run, here: `nox -l` lists it and every repro session replays its own combination of it.
 MATRIX = repro_matrix(Path(os.environ.get("HARNESS_ROOT", ROOT)))
 
 if MATRIX.error is None:
@@ -25,8 +26,11 @@ if MATRIX.error is None:
     @nox.session(python=False)
     @nox.parametrize("combination", MATRIX.labels, ids=MATRIX.labels)
     def repro(session: nox.Session, combination: str) -> None:
-        """Replay every case that concerns these packages in one environment built with uv."""
-        run_harness(session, ["repro", "--only", combination, *session.posargs])
+        """Replay every case that concerns these packages in one environment built with uv (records only).
+
+        The summaries and index.html are rebuilt once, by the report session that each of these queues.
+        """
+        run_repro(session, MATRIX, combination, session.posargs)
 
 else:
 
@@ -40,6 +44,13 @@ else:
 def report(session: nox.Session) -> None:
     """Rebuild every summary from the records in reports/records/ (merge records by copying files)."""
     run_harness(session, ["report", *session.posargs])
+
+
+@nox.session(python=False)
+def schemas(session: nox.Session) -> None:
+    """Regenerate docs/schema/*.schema.json from the case.toml and versions.toml models."""
+    for path in write_schemas(ROOT / "docs" / "schema"):
+        session.log(f"wrote {path.relative_to(ROOT)}")
 
 
 @nox.session(python=False)

@@ -21,6 +21,11 @@ def add_probing_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--fresh", action="store_true", help="probe again even where a stored record exists")
     parser.add_argument(
+        "--offline",
+        action="store_true",
+        help="list releases from the index listings cached under the harness home only; never ask the index",
+    )
+    parser.add_argument(
         "--mode",
         choices=("isolated", "fork"),
         default="isolated",

@@ -1,4 +1,4 @@
-"""The file edge for case.toml and versions.toml: read from disk, then validated by the pure models."""
+"""The file edge for case.toml, versions.toml and gate.toml: read from disk, then validated by the pure models."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import ConfigError
+from harness.gate.acknowledgements import Acknowledgement, parse_acknowledgements
 from harness.model.case import CASE_FILE, REPLAY_FILE, Case, parse_case
 from harness.model.matrix import MatrixSpec, parse_matrix
 
@@ -70,3 +71,10 @@ def discover_cases(cases_root: Path, selectors: tuple[str, ...] = ()) -> list[Ca
 
 def load_matrix(path: Path) -> MatrixSpec:
     return parse_matrix(read_toml(path), str(path))
+
+
+def load_acknowledgements(path: Path, *, missing_ok: bool = False) -> tuple[Acknowledgement, ...]:
+    """Read ``gate.toml``; with ``missing_ok`` an absent file (the default location) means no acknowledgements."""
+    if missing_ok and not path.exists():
+        return ()
+    return parse_acknowledgements(read_toml(path), str(path))

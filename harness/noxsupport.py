@@ -1,35 +1,42 @@
-"""What the noxfile needs: the matrix as session ids, and a way to run a harness command as a session."""
+"""What the noxfile needs: the matrix expanded once per Nox run, and ways to run harness commands as sessions."""
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
 from harness.errors import HarnessError
-from harness.workspace import Workspace, expand_matrix, package_sources
+from harness.workspace import ExpandedMatrix, Workspace, load_expanded_matrix
+
+REPORT_SESSION = "report"
 
 
 @dataclass(frozen=True)
 class NoxMatrix:
     labels: tuple[str, ...]
     error: str | None = None
+    expanded: ExpandedMatrix | None = None
+    """What every ``repro`` session of this Nox run replays: expanded once, when the noxfile is imported."""
 
 
 def repro_matrix(root: Path) -> NoxMatrix:
     """The session ids for `nox -l`; a broken versions.toml becomes one session that explains it."""
-    workspace = Workspace.at(root)
     try:
-        spec = workspace.matrix_spec()
-        matrix = expand_matrix(workspace, spec, package_sources(spec))
+        expanded = load_expanded_matrix(Workspace.at(root))
     except HarnessError as exc:
         return NoxMatrix((), str(exc))
-    return NoxMatrix(tuple(c.label for c in matrix.combinations))
+    return NoxMatrix(tuple(c.label for c in expanded.matrix.combinations), expanded=expanded)
 
 
 class _Session(Protocol):
     def error(self, *args: object) -> None: ...
+
+
+class _NotifyingSession(_Session, Protocol):
+    def notify(self, target: str, posargs: Sequence[str] | None = None) -> None: ...
 
 
 def run_harness(session: _Session, argv: Sequence[str], *, keep_exit_status: bool = False) -> None:
@@ -45,3 +52,46 @@ def run_harness(session: _Session, argv: Sequence[str], *, keep_exit_status: boo
         raise SystemExit(status)
     if status != 0:
         session.error(f"harness {argv[0]} exited with status {status}")
+
+
+def run_repro(session: _NotifyingSession, matrix: NoxMatrix, combination: str, posargs: Sequence[str]) -> None:
+    """One ``repro(...)`` session: write this combination's records; the report session rebuilds once, at the end.
+
+    The report is queued first, so that it still runs when this session fails. The combination comes from the
+    matrix the noxfile expanded; only ``-- --versions FILE`` (another matrix) makes the command expand again.
+    """
+    try:
+        session.notify(REPORT_SESSION, posargs=[])
+        records_only = ["--no-report"]
+    except ValueError:
+        # Under --no-dependencies (so under --parallel) nox queues nothing: each session then writes the
+        # summaries itself, as every session did before there was a report session.
+        records_only = []
+    argv = ["repro", *records_only, "--only", combination, *posargs]
+    from harness._cli import build_parser  # noqa: PLC0415 - keeps `nox -l` from importing every command
+    from harness.repro.command import run_expanded  # noqa: PLC0415
+
+    args = build_parser().parse_args(argv)
+    if args.versions is not None or matrix.expanded is None:
+        run_harness(session, argv)
+        return
+    try:
+        status = run_expanded(args, matrix.expanded)
+    except HarnessError as exc:
+        # As `harness` itself reports it: one line, no traceback.
+        print(f"harness: error: {exc}", file=sys.stderr)
+        status = 2
+    if status != 0:
+        session.error(f"harness repro exited with status {status}")
+
+
+def write_schemas(folder: Path) -> list[Path]:
+    """Write the JSON Schemas generated from the models (``nox -s schemas``); the model itself stays pure."""
+    from harness.files import write_atomically  # noqa: PLC0415
+    from harness.model.schema import SCHEMA_FILES, schema_text  # noqa: PLC0415
+
+    written = []
+    for schema_file in SCHEMA_FILES:
+        write_atomically(folder / schema_file.name, schema_text(schema_file))
+        written.append(folder / schema_file.name)
+    return written

@@ -177,6 +177,16 @@ def start_worker(argv: Sequence[str | Path]) -> subprocess.Popen[str]:
     return worker
 
 
-def forget_worker(worker: subprocess.Popen[str]) -> None:
-    """The worker has exited; ``stop_all`` need not reach it any more."""
+def stop_worker(worker: subprocess.Popen[str], *, grace: float) -> None:
+    """Wait ``grace`` seconds for a worker whose input was closed; then SIGTERM (it ends its own child), then
+    SIGKILL. Never waits without bound."""
+    try:
+        worker.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        worker.terminate()
+        try:
+            worker.wait(timeout=grace)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+            worker.wait()
     _unregister(worker)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -77,25 +78,40 @@ def release_versions(
     workspace: Workspace, sources: PackageSources, names: Sequence[NormalizedName], *, offline: bool = False
 ) -> dict[NormalizedName, list[Version]]:
     """Final, unyanked releases of each package from the configured indexes (cached listings)."""
-    from harness.index.combined import index_for  # noqa: PLC0415 - index clients are only loaded when needed
-    from harness.index.interface import filter_releases  # noqa: PLC0415
+    from harness.index.interface import filter_releases  # noqa: PLC0415 - index clients are only loaded when needed
 
-    index = index_for(sources, cache_dir=workspace.home / "index", offline=offline)
+    index = package_index(workspace, sources, offline=offline)
     return {name: [r.version for r in filter_releases(index.releases(name))] for name in names}
 
 
-def expand_matrix(workspace: Workspace, spec: MatrixSpec, sources: PackageSources) -> Matrix:
+def expand_matrix(workspace: Workspace, spec: MatrixSpec, sources: PackageSources, *, offline: bool = False) -> Matrix:
     """Expand versions.toml; exact versions are checked against the index when it can be reached."""
     from harness.index.interface import IndexUnreachableError  # noqa: PLC0415
 
     releases: dict[NormalizedName, list[Version]] = {}
     try:
-        releases = release_versions(workspace, sources, spec.package_names)
+        releases = release_versions(workspace, sources, spec.package_names, offline=offline)
     except IndexUnreachableError:
         if any(axis.needs_index for axis in spec.axes):
             raise
         # Exact versions alone can be probed without a listing; uv reports a missing one per probe.
     return expand(spec, releases)
+
+
+@dataclass(frozen=True)
+class ExpandedMatrix:
+    """versions.toml read and expanded once, for every repro of one run (each Nox session) to share."""
+
+    workspace: Workspace
+    spec: MatrixSpec
+    sources: PackageSources
+    matrix: Matrix
+
+
+def load_expanded_matrix(workspace: Workspace, path: Path | None = None, *, offline: bool = False) -> ExpandedMatrix:
+    spec = workspace.matrix_spec(path)
+    sources = package_sources(spec)
+    return ExpandedMatrix(workspace, spec, sources, expand_matrix(workspace, spec, sources, offline=offline))
 
 
 def make_runner(mode: str, preload: Sequence[str] = ()) -> CaseRunner:
@@ -124,8 +140,16 @@ def make_prober(
     )
 
 
-def package_index(workspace: Workspace, sources: PackageSources) -> PackageIndex:
-    """The configured indexes as one, with listings cached under the harness home."""
+def package_index(workspace: Workspace, sources: PackageSources, *, offline: bool = False) -> PackageIndex:
+    """The configured indexes as one, with listings cached under the harness home.
+
+    ``offline`` answers from cached listings only. A problem worked around (a stale listing used because the
+    index could not be reached) is printed as it happens, since it can change what a run probes.
+    """
     from harness.index.combined import index_for  # noqa: PLC0415 - index clients are only loaded when needed
 
-    return index_for(sources, cache_dir=workspace.home / "index")
+    return index_for(sources, cache_dir=workspace.home / "index", offline=offline, on_warning=_print_warning)
+
+
+def _print_warning(message: str) -> None:
+    print(f"harness: warning: {message}", file=sys.stderr)

@@ -299,7 +299,7 @@ def run(args: argparse.Namespace) -> int:
         include_prereleases=args.prereleases,
         include_yanked=args.yanked,
     )
-    index = package_index(workspace, sources)
+    index = package_index(workspace, sources, offline=args.offline)
     with (
         make_prober(workspace, spec, sources, fresh=args.fresh, mode=args.mode, preload=args.preload) as prober,
         CommandProgress(progress_for(sys.stderr)) as progress,

@@ -177,7 +177,7 @@ def run(args: argparse.Namespace) -> int:
         result = isolate_culprit(case, prober, delta, progress=progress)
         bisection = None
         if args.bisect:
-            index = package_index(workspace, sources)
+            index = package_index(workspace, sources, offline=args.offline)
             bisection = bisect_culprit(case, prober, index, delta, result, progress=progress)
     finding = CulpritFinding(delta, result, bisection)
     written = write_culprit(workspace.reports_dir, case, finding)

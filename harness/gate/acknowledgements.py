@@ -18,13 +18,11 @@ from __future__ import annotations
 import datetime
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import NormalizedName, canonicalize_name
 
-from harness.config import read_toml
 from harness.errors import ConfigError
 from harness.model.fields import Fields
 from harness.model.pins import Pin
@@ -112,10 +110,3 @@ def _until(fields: Fields) -> datetime.date:
         except ValueError:
             pass
     raise fields.error("until", "a date such as 2027-01-31" + (" (the field is missing)" if value is None else ""))
-
-
-def load_acknowledgements(path: Path, *, missing_ok: bool = False) -> tuple[Acknowledgement, ...]:
-    """Read ``gate.toml``; with ``missing_ok`` an absent file (the default location) means no acknowledgements."""
-    if missing_ok and not path.exists():
-        return ()
-    return parse_acknowledgements(read_toml(path), str(path))

@@ -14,9 +14,10 @@ from pathlib import Path
 from packaging.utils import NormalizedName
 
 from harness._options import Subcommands, add_different_error_option, add_probing_options
+from harness.config import load_acknowledgements
 from harness.errors import ConfigError
 from harness.files import write_atomically
-from harness.gate.acknowledgements import Acknowledgement, load_acknowledgements
+from harness.gate.acknowledgements import Acknowledgement
 from harness.gate.formats import github_annotations, human_summary, junit_xml, markdown_summary
 from harness.gate.policy import (
     GateDecision,

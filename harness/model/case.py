@@ -11,14 +11,131 @@ from typing import Any
 
 from packaging.utils import NormalizedName, canonicalize_name
 
-from harness.model.fields import Fields
+from harness.model.fields import Field, Fields, Kind, Table, Value
 from harness.model.pins import Pin, pin_set
 from harness.model.signature import ParamValue, Signature
 
 CASE_FILE = "case.toml"
 REPLAY_FILE = "replay.py"
 DEFAULT_TIMEOUT_SECONDS = 600.0
-_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
+_PARAMETER_VALUES = "a non-empty list of strings, numbers or booleans"
+
+SIGNATURE_TABLE = Table(
+    (
+        Field(
+            "exception",
+            Value(Kind.STRING, "The exception's qualified type name, e.g. einops.EinopsError."),
+            required=True,
+        ),
+        Field(
+            "message_contains",
+            Value(
+                Kind.LIST,
+                "Substrings the message must contain; $name stands for a parameter's value.",
+                items=Value(Kind.STRING),
+            ),
+        ),
+        Field(
+            "message_regex",
+            Value(Kind.STRING, "A regular expression (Python syntax) the message must match; $name as above."),
+        ),
+    )
+)
+
+CASE_TABLE = Table(
+    (
+        Field(
+            "id",
+            Value(
+                Kind.STRING,
+                "The case's id: its folder name under cases/ and its folder under reports/.",
+                pattern=_ID_PATTERN,
+                invalid="letters, digits, '.', '_' or '-', starting with a letter or digit",
+            ),
+            required=True,
+        ),
+        Field(
+            "packages",
+            Value(
+                Kind.LIST,
+                "The packages this case concerns, in display order: the first is the matrix's row axis.",
+                items=Value(Kind.STRING),
+                non_empty=True,
+                invalid="a non-empty list of the package names this case concerns",
+            ),
+            required=True,
+        ),
+        Field(
+            "timeout",
+            Value(
+                Kind.NUMBER,
+                "Seconds one replay may take before the probe is recorded as TIMEOUT.",
+                default=DEFAULT_TIMEOUT_SECONDS,
+                positive=True,
+                invalid="a positive number of seconds",
+            ),
+        ),
+        Field(
+            "parameters",
+            Value(
+                Kind.TABLE,
+                "Keyword arguments for replay(**parameters).",
+                table=Table((), other=Value(Kind.SCALAR, "A parameter's value.")),
+            ),
+        ),
+        Field(
+            "signature",
+            Value(Kind.TABLE, "What makes a failure the recorded one.", table=SIGNATURE_TABLE),
+            required=True,
+        ),
+        Field(
+            "recorded_environment",
+            Value(
+                Kind.TABLE,
+                "The environment the failure was first seen in: python, and a version per package.",
+                table=Table(
+                    (Field("python", Value(Kind.STRING, "The Python version, e.g. 3.11.")),),
+                    other=Value(
+                        Kind.STRING,
+                        "The package's version in that environment.",
+                        wrong_type='a version string, e.g. "1.42.21"',
+                    ),
+                ),
+            ),
+        ),
+        Field(
+            "sweep",
+            Value(
+                Kind.TABLE,
+                "Parameter grids for `harness sweep`: each parameter's values.",
+                table=Table(
+                    (),
+                    other=Value(
+                        Kind.LIST,
+                        "The values to sweep this parameter over.",
+                        items=Value(Kind.SCALAR),
+                        non_empty=True,
+                        wrong_type=_PARAMETER_VALUES,
+                        wrong_item=_PARAMETER_VALUES,
+                        invalid=_PARAMETER_VALUES,
+                    ),
+                ),
+            ),
+        ),
+        Field("title", Value(Kind.STRING, "A one-line title for reports; default: the id.")),
+        Field("upstream", Value(Kind.STRING, "The upstream issue's URL.")),
+        Field(
+            "requirements",
+            Value(
+                Kind.LIST,
+                "Requirements the replay needs beyond the packages under test (installed unpinned).",
+                items=Value(Kind.STRING),
+            ),
+        ),
+    )
+)
+"""Every field of case.toml: the validator below and docs/schema/case.schema.json both come from it."""
 
 Parameters = tuple[tuple[str, ParamValue], ...]
 """Case parameters as sorted (name, value) pairs: hashable, and ordered the same way every time."""
@@ -74,34 +191,14 @@ def parse_case(data: Mapping[str, Any], *, directory: Path, content_hash: str) -
     """Build a Case from a parsed case.toml; pure, so every validation rule is unit-testable."""
     source = str(directory / CASE_FILE)
     fields = Fields(data, source)
-    fields.reject_unknown(
-        {
-            "id",
-            "title",
-            "upstream",
-            "packages",
-            "timeout",
-            "parameters",
-            "signature",
-            "recorded_environment",
-            "sweep",
-            "requirements",
-        }
-    )
+    fields.check(CASE_TABLE)
     case_id = fields.require("id", str)
-    if not _ID_PATTERN.match(case_id):
-        raise fields.error("id", "letters, digits, '.', '_' or '-', starting with a letter or digit")
     packages = fields.strings("packages")
-    if not packages:
-        raise fields.error("packages", "a non-empty list of the package names this case concerns")
     timeout = fields.get("timeout", float, DEFAULT_TIMEOUT_SECONDS)
     assert timeout is not None
-    if timeout <= 0:
-        raise fields.error("timeout", "a positive number of seconds")
 
-    parameters = _parameters(fields.table("parameters"))
+    parameters = tuple(sorted(fields.table("parameters").data.items()))
     signature_fields = fields.table("signature")
-    signature_fields.reject_unknown({"exception", "message_contains", "message_regex"})
     try:
         signature = Signature(
             exception_type=signature_fields.require("exception", str),
@@ -115,18 +212,9 @@ def parse_case(data: Mapping[str, Any], *, directory: Path, content_hash: str) -
     python = recorded_fields.get("python", str)
     recorded_pins = []
     for name, version in recorded_fields.data.items():
-        if name == "python":
-            continue
-        if not isinstance(version, str):
-            raise recorded_fields.error(name, 'a version string, e.g. "1.42.21"')
-        recorded_pins.append(Pin.of(name, version))
-
-    sweep_fields = fields.table("sweep")
-    sweep = []
-    for name, values in sweep_fields.data.items():
-        if not isinstance(values, list) or not values or not all(_is_param_value(v) for v in values):
-            raise sweep_fields.error(name, "a non-empty list of strings, numbers or booleans")
-        sweep.append((name, tuple(values)))
+        if name != "python":
+            recorded_pins.append(Pin.of(name, version))
+    sweep = [(name, tuple(values)) for name, values in fields.table("sweep").data.items()]
 
     return Case(
         id=case_id,
@@ -142,14 +230,3 @@ def parse_case(data: Mapping[str, Any], *, directory: Path, content_hash: str) -
         sweep=tuple(sweep),
         extra_requirements=fields.strings("requirements"),
     )
-
-
-def _is_param_value(value: object) -> bool:
-    return isinstance(value, str | int | float | bool)
-
-
-def _parameters(fields: Fields) -> Parameters:
-    for name, value in fields.data.items():
-        if not _is_param_value(value):
-            raise fields.error(name, "a string, number or boolean")
-    return tuple(sorted(fields.data.items()))

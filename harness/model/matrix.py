@@ -12,10 +12,94 @@ from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from harness.errors import ConfigError
-from harness.model.fields import Fields
+from harness.model.fields import Field, Fields, Kind, Table, Value
 from harness.model.pins import Pin
 
 LATEST = "latest"
+DEFAULT_PYTHON = "3.11"
+# Looser than PEP 440 (packaging then parses each version), but it rejects what can never be one.
+_VERSION_OR_LATEST = r"^(latest|\s*[vV]?[0-9][0-9A-Za-z.!+_-]*\s*)$"
+_NOT_A_VERSION = 'exact versions or "latest"; {value!r} is neither'
+_EXCLUDE = "an array of tables ([[exclude]])"
+
+AXIS_TABLE = Table(
+    (
+        Field(
+            "versions",
+            Value(
+                Kind.LIST,
+                'Exact versions and/or "latest" (the newest final release on the index).',
+                items=Value(Kind.STRING, pattern=_VERSION_OR_LATEST, invalid=_NOT_A_VERSION),
+            ),
+        ),
+        Field("range", Value(Kind.STRING, 'Every final release in this range, e.g. ">=1.42,<1.44".')),
+        Field(
+            "index",
+            Value(
+                Kind.STRING, "An index this package must come from alone, e.g. https://download.pytorch.org/whl/cpu."
+            ),
+        ),
+    ),
+    one_of=("versions", "range"),
+    one_of_invalid="a list of versions, or a 'range' (at least one of them)",
+)
+
+SOURCES_TABLE = Table(
+    (
+        Field("index-url", Value(Kind.STRING, "The main package index (PEP 503 simple API), instead of PyPI.")),
+        Field("extra-index-urls", Value(Kind.LIST, "More indexes to look in.", items=Value(Kind.STRING))),
+        Field("find-links", Value(Kind.LIST, "Folders or pages of wheels to look in.", items=Value(Kind.STRING))),
+        Field("index-strategy", Value(Kind.STRING, "uv's --index-strategy, e.g. unsafe-best-match.")),
+        Field(
+            "carry-pip-config",
+            Value(Kind.BOOLEAN, "Carry pip's configured indexes and find-links over to uv.", default=True),
+        ),
+    )
+)
+
+MATRIX_TABLE = Table(
+    (
+        Field(
+            "python", Value(Kind.STRING, "The Python version every environment is built with.", default=DEFAULT_PYTHON)
+        ),
+        Field(
+            "packages",
+            Value(
+                Kind.TABLE,
+                "One axis per package: [packages.NAME] with versions and/or a range.",
+                non_empty=True,
+                invalid="no [packages.NAME] tables; declare at least one package axis",
+                invalid_is_whole=True,
+                table=Table((), other=Value(Kind.TABLE, "One package axis.", table=AXIS_TABLE)),
+            ),
+            required=True,
+        ),
+        Field(
+            "exclude",
+            Value(
+                Kind.LIST,
+                "Combinations to skip: each [[exclude]] maps package names to versions or specifiers.",
+                wrong_type=_EXCLUDE,
+                wrong_item=_EXCLUDE,
+                items=Value(
+                    Kind.TABLE,
+                    non_empty=True,
+                    invalid="at least one package = specifier",
+                    table=Table(
+                        (),
+                        other=Value(
+                            Kind.STRING,
+                            'A version ("0.8.0") or a specifier ("<0.8").',
+                            wrong_type='a version specifier string such as "<0.8"',
+                        ),
+                    ),
+                ),
+            ),
+        ),
+        Field("sources", Value(Kind.TABLE, "Where packages come from.", table=SOURCES_TABLE)),
+    )
+)
+"""Every field of versions.toml: the validator below and docs/schema/versions.schema.json both come from it."""
 
 
 @dataclass(frozen=True)
@@ -92,20 +176,17 @@ class Matrix:
 
 def parse_matrix(data: Mapping[str, Any], source: str = "versions.toml") -> MatrixSpec:
     fields = Fields(data, source)
-    fields.reject_unknown({"python", "packages", "exclude", "sources"})
-    python = fields.get("python", str, "3.11") or "3.11"
+    fields.check(MATRIX_TABLE)
+    python = fields.get("python", str, DEFAULT_PYTHON) or DEFAULT_PYTHON
     packages = fields.table("packages")
-    if not packages.data:
-        raise ConfigError(f"{source}: no [packages.NAME] tables; declare at least one package axis")
     axes = tuple(_parse_axis(name, packages) for name in packages.data)
-    exclusions = tuple(_parse_exclusion(i, item, source) for i, item in enumerate(_list_of_tables(fields, "exclude")))
+    exclusions = tuple(_parse_exclusion(i, item, source) for i, item in enumerate(fields.get("exclude", list) or []))
     known = {axis.name for axis in axes}
     for exclusion in exclusions:
         for name, _ in exclusion.specifiers:
             if name not in known:
                 raise ConfigError(f"{source}: [[exclude]] names {name!r}, which is not a package in [packages]")
     src = fields.table("sources")
-    src.reject_unknown({"index-url", "extra-index-urls", "find-links", "index-strategy", "carry-pip-config"})
     sources = SourcesSpec(
         index_url=src.get("index-url", str),
         extra_index_urls=src.strings("extra-index-urls"),
@@ -116,30 +197,20 @@ def parse_matrix(data: Mapping[str, Any], source: str = "versions.toml") -> Matr
     return MatrixSpec(python=python, axes=axes, exclusions=exclusions, sources=sources, source_file=source)
 
 
-def _list_of_tables(fields: Fields, key: str) -> list[Mapping[str, Any]]:
-    items = fields.get(key, list) or []
-    if not all(isinstance(item, dict) for item in items):
-        raise fields.error(key, "an array of tables ([[exclude]])")
-    return items
-
-
 def _parse_axis(raw_name: str, packages: Fields) -> PackageAxis:
     table = packages.table(raw_name)
-    table.reject_unknown({"versions", "range", "index"})
     versions = table.strings("versions")
     for text in versions:
         if text != LATEST:
             try:
                 Version(text)
             except InvalidVersion:
-                raise table.error("versions", f'exact versions or "latest"; {text!r} is neither') from None
+                raise table.error("versions", _NOT_A_VERSION.format(value=text)) from None
     range_text = table.get("range", str)
     try:
         specifier = SpecifierSet(range_text) if range_text is not None else None
     except InvalidSpecifier:
         raise table.error("range", f'a version specifier such as ">=1.42,<1.44"; got {range_text!r}') from None
-    if not versions and specifier is None:
-        raise table.error("versions", "a list of versions, or a 'range' (at least one of them)")
     return PackageAxis(canonicalize_name(raw_name), versions, specifier, table.get("index", str))
 
 
@@ -147,15 +218,11 @@ def _parse_exclusion(position: int, item: Mapping[str, Any], source: str) -> Exc
     specifiers = []
     for name, text in item.items():
         where = f"{source}: field 'exclude[{position}].{name}'"
-        if not isinstance(text, str):
-            raise ConfigError(f'{where}: expected a version specifier string such as "<0.8"')
         try:
             spec = SpecifierSet(text) if text[:1] in "<>=!~" else SpecifierSet(f"=={text}")
         except InvalidSpecifier:
             raise ConfigError(f"{where}: expected a version or specifier; got {text!r}") from None
         specifiers.append((canonicalize_name(name), spec))
-    if not specifiers:
-        raise ConfigError(f"{source}: field 'exclude[{position}]': expected at least one package = specifier")
     return Exclusion(tuple(specifiers))
 
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TextIO
 
 from harness.files import write_json
 from harness.model.probe_record import ProbeRecord, record_from_json, record_to_json
@@ -16,6 +18,7 @@ class RecordStore:
     def __init__(self, root: Path) -> None:
         self.root = root
         self.unreadable: list[Path] = []
+        """Files under ``root`` that are not probe records, in the order met; see ``report_unreadable``."""
 
     def path_for(self, case_id: str, key: str) -> Path:
         return self.root / case_id / f"{key}.json"
@@ -45,3 +48,23 @@ class RecordStore:
             # A truncated or foreign file must not stop a run: note it, treat the probe as not yet done.
             self.unreadable.append(path)
             return None
+
+
+def report_unreadable(store: RecordStore, stream: TextIO | None = None) -> None:
+    """Name, once each, the files the store skipped as not probe records; then forget them.
+
+    Called once per command, after the records have been read, so a stray file is neither silently ignored
+    nor reported again for every probe that looked it up.
+    """
+    out = sys.stderr if stream is None else stream
+    for path in dict.fromkeys(store.unreadable):
+        out.write(f"harness: skipped {_shown(path)}: not a probe record\n")
+    store.unreadable.clear()
+
+
+def _shown(path: Path) -> Path:
+    # Relative to the current folder when under it, as the user would type it (reports/records/<case>/x.json).
+    try:
+        return path.relative_to(Path.cwd())
+    except ValueError:
+        return path

@@ -34,22 +34,6 @@ class ProgressReporter(ABC):
     def finish(self) -> None: ...
 
 
-class SilentProgress(ProgressReporter):
-    """For ``--quiet`` and for tests of code that takes a reporter."""
-
-    def start(self, total: int | None) -> None:
-        pass
-
-    def probe_started(self, label: str) -> None:
-        pass
-
-    def probe_finished(self, label: str, outcome: Outcome, seconds: float, reused: bool) -> None:
-        pass
-
-    def finish(self) -> None:
-        pass
-
-
 def probe_label(pins: Iterable[Pin]) -> str:
     """``x-transformers==1.42.21,einops==0.8.0,torch==2.13.0``, in the order given."""
     return ",".join(str(pin) for pin in pins)

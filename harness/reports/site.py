@@ -12,6 +12,7 @@ from harness.errors import ConfigError
 from harness.files import read_json_object, write_atomically, write_json
 from harness.model.case import Case
 from harness.model.known_bad import KNOWN_BAD_FILE, KnownBadRange, known_bad_from_json
+from harness.probing.record_store import report_unreadable
 from harness.reports.html.page import render_index, write_index
 from harness.reports.summary import CaseSummary, summarize, summary_to_json, summary_to_markdown
 from harness.sweep.table import sweep_tables, sweep_to_json, sweep_to_markdown
@@ -55,6 +56,7 @@ def write_reports(workspace: Workspace, cases: Sequence[Case]) -> list[CaseSumma
     store = workspace.records
     reports = workspace.reports_dir
     records = list(store.records())
+    report_unreadable(store)
     summaries = []
     for case in cases:
         summary = summarize(case, records)

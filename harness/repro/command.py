@@ -5,14 +5,24 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 from harness._options import Subcommands, add_probing_options
 from harness.errors import ConfigError
+from harness.model.case import Case
+from harness.model.matrix import Combination
 from harness.reports.progress import progress_for
 from harness.reports.site import write_reports
 from harness.repro.plan import execute, plan, select
-from harness.workspace import Workspace, expand_matrix, make_prober, package_sources
+from harness.workspace import (
+    ExpandedMatrix,
+    Workspace,
+    expand_matrix,
+    load_expanded_matrix,
+    make_prober,
+    package_sources,
+)
 
 
 def register(commands: Subcommands) -> None:
@@ -47,10 +57,23 @@ def register(commands: Subcommands) -> None:
 def run_repro(args: argparse.Namespace) -> int:
     workspace = Workspace.at(args.root)
     cases = workspace.cases(args.case)
-    spec = workspace.matrix_spec(args.versions)
-    sources = package_sources(spec)
-    matrix = expand_matrix(workspace, spec, sources)
-    combinations = select(matrix, args.only)
+    expanded = load_expanded_matrix(workspace, args.versions, offline=args.offline)
+    return repro(args, expanded, cases, select(expanded.matrix, args.only))
+
+
+def run_expanded(args: argparse.Namespace, expanded: ExpandedMatrix) -> int:
+    """``harness repro`` over a matrix expanded already: each Nox session reuses the one the noxfile made.
+
+    ``args`` are the repro command's parsed options; ``--root`` and ``--versions`` are ``expanded``'s.
+    """
+    cases = expanded.workspace.cases(args.case)
+    return repro(args, expanded, cases, select(expanded.matrix, args.only))
+
+
+def repro(
+    args: argparse.Namespace, expanded: ExpandedMatrix, cases: Sequence[Case], combinations: Sequence[Combination]
+) -> int:
+    workspace, spec, sources = expanded.workspace, expanded.spec, expanded.sources
     prober = make_prober(workspace, spec, sources, fresh=args.fresh, mode=args.mode, preload=args.preload)
     planned = plan(cases, combinations, prober, forced=args.force)
     if not planned:

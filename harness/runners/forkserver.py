@@ -11,22 +11,24 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import tempfile
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from packaging.utils import canonicalize_name
 
 from harness.environments.interface import Environment
 from harness.model.case import Case, Parameters
 from harness.model.outcome import RunObservation
-from harness.process import RunInterrupted, forget_worker, start_worker, stopping
+from harness.process import RunInterrupted, start_worker, stop_worker, stopping
 from harness.runners.interface import CaseRunner, RunResult
 from harness.runners.isolated import IsolatedRunner, raised_error_from, read_bootstrap_report
+
+if TYPE_CHECKING:  # process.py alone starts programs; a worker's handle is only named here
+    import subprocess
 
 WORKER = Path(__file__).resolve().parent / "_forkworker.py"
 MODE = "fork"  # recorded as the user names it (--mode fork)
@@ -74,16 +76,7 @@ class _Worker:
     def stop(self) -> None:
         """An idle worker exits at the end of its input; a busy one (the harness is stopping) is told to."""
         _close_stream(self.process.stdin)
-        try:
-            self.process.wait(timeout=IDLE_EXIT_SECONDS)
-        except subprocess.TimeoutExpired:
-            self.process.terminate()  # it ends its running child's process group, then itself
-            try:
-                self.process.wait(timeout=IDLE_EXIT_SECONDS)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        forget_worker(self.process)
+        stop_worker(self.process, grace=IDLE_EXIT_SECONDS)
 
     def call(self, request: dict[str, Any]) -> dict[str, Any]:
         stdin, stdout = self.process.stdin, self.process.stdout
@@ -167,8 +160,7 @@ class ForkServerRunner(CaseRunner):
         held = self._prove(site, hello.get("modules", {}), environment)
         if held is None:
             _close_stream(process.stdin)
-            process.wait(timeout=30)
-            forget_worker(process)
+            stop_worker(process, grace=IDLE_EXIT_SECONDS)
             return None
         worker = _Worker(process, site, held, threading.Lock())
         with self._lock:

@@ -108,6 +108,24 @@ def test_nox_lists_one_session_per_combination_and_runs_one_by_name(fake_project
     assert "Traceback" not in broken.output
 
 
+def test_nox_repro_writes_records_per_session_and_the_report_once(fake_project: FakeProject) -> None:
+    fake_project.write_versions(
+        '[packages.fakepkg]\nversions = ["1.3", "1.4", "1.5"]\n[packages.fakedep]\nversions = ["2.0"]\n'
+    )
+    summary = fake_project.root / "reports" / "fake_case" / "summary.json"
+    summary.unlink(missing_ok=True)
+    run = fake_project.nox("-s", "repro")
+    assert run.returncode == 0, run.output
+    assert run.output.count("Running session repro(") == 3
+    assert run.output.count("records in ") == 3  # each repro session writes records only
+    assert run.output.count("Running session report") == 1
+    # The report runs last, after every repro session.
+    assert run.output.rindex("Running session repro(") < run.output.index("Running session report")
+    counts = json.loads(summary.read_text())["counts"]
+    assert counts["REPRODUCED"] >= 1 and counts["PASSED"] >= 1
+    assert (fake_project.root / "reports" / "index.html").is_file()
+
+
 def test_fork_mode_gives_the_outcomes_of_isolated_mode(tmp_path: Path) -> None:
     from tests.integration.conftest import make_project  # noqa: PLC0415
 

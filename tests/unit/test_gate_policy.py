@@ -11,8 +11,9 @@ from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name
 
 import harness.gate.policy as policy_module
+from harness.config import load_acknowledgements
 from harness.errors import ConfigError
-from harness.gate.acknowledgements import Acknowledgement, load_acknowledgements, parse_acknowledgements
+from harness.gate.acknowledgements import Acknowledgement, parse_acknowledgements
 from harness.gate.policy import (
     EXIT_CODES,
     GateVerdict,
