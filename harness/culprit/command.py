@@ -20,7 +20,7 @@ from harness.model.case import Case
 from harness.model.changes import EnvironmentDelta, PackageChange, diff_environments, restrict_to
 from harness.model.outcome import Outcome
 from harness.model.probe_record import ProbeRecord
-from harness.pinsources.environment import read_environment
+from harness.pinsources.policy import read_environment_pins
 from harness.probing.prober import Prober
 from harness.reports.progress import progress_for
 from harness.reports.site import write_reports
@@ -35,7 +35,7 @@ class CulpritFinding:
 
 
 def load_delta(old: Path, new: Path, *, only: tuple[str, ...] = ()) -> EnvironmentDelta:
-    delta = diff_environments(read_environment(old), read_environment(new))
+    delta = diff_environments(read_environment_pins(old), read_environment_pins(new))
     return restrict_to(delta, only) if only else delta
 
 

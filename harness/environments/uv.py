@@ -14,9 +14,10 @@ import json
 import os
 import shutil
 import tempfile
-import tomllib
 from collections.abc import Iterator, Mapping
 from pathlib import Path
+
+from packaging.pylock import Package
 
 from harness import process
 from harness.environments.interface import (
@@ -29,6 +30,7 @@ from harness.environments.interface import (
 from harness.environments.uv_messages import classify_install_failure, summarize_installer_output
 from harness.errors import EnvironmentBuildError
 from harness.model.pins import Pin, pin_set
+from harness.pinsources.pylock import load_pylock
 
 READY_MARKER = ".harness-ready-v2.json"
 RESOLVE_TIMEOUT = 900.0
@@ -262,16 +264,19 @@ def _probe_project(request: EnvironmentRequest) -> str:
 
 def _read_lock(lock_file: Path) -> list[tuple[str, str, str]]:
     """(name, version, file URL) for every package of a PEP 751 lock written by uv."""
-    data = tomllib.loads(lock_file.read_text(encoding="utf-8"))
-    packages = []
-    for package in data.get("packages", []):
-        wheels = package.get("wheels") or []
-        origin = wheels[0].get("url", "") if wheels else (package.get("sdist") or {}).get("url", "")
-        if not origin:
-            # A source tree (the commit phase) has no file URL and no version in the lock: its path stands in.
-            origin = "directory:" + str((package.get("directory") or {}).get("path", ""))
-        packages.append((package["name"], str(package.get("version", "")), origin))
-    return sorted(packages)
+    lock = load_pylock(lock_file.read_text(encoding="utf-8"), str(lock_file))
+    return sorted((package.name, str(package.version or ""), _origin(package)) for package in lock.packages)
+
+
+def _origin(package: Package) -> str:
+    if package.wheels:
+        origin = package.wheels[0].url or ""
+    else:
+        origin = (package.sdist.url if package.sdist is not None else None) or ""
+    if not origin:
+        # A source tree (the commit phase) has no file URL and no version in the lock: its path stands in.
+        origin = "directory:" + (package.directory.path if package.directory is not None else "")
+    return origin
 
 
 def _installed(location: Path) -> tuple[Pin, ...]:

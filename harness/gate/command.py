@@ -29,7 +29,7 @@ from harness.gate.policy import (
 from harness.model.case import Case
 from harness.model.known_bad import KNOWN_BAD_FILE, KnownBadRange, known_bad_from_json
 from harness.model.pins import Pin, pin_set
-from harness.pinsources.candidates import merge_candidates, parse_candidate_options, read_candidates, read_environment
+from harness.pinsources.policy import environment_candidates, merge_candidates, parse_candidate_options, read_candidates
 from harness.probing.prober import Prober
 from harness.workspace import Workspace, make_prober, package_sources
 
@@ -46,7 +46,7 @@ def read_candidate_pins(sources: CandidateSources, watched: set[NormalizedName])
     """Candidate versions of the watched packages; explicit --candidate flags override files."""
     groups: list[tuple[Pin, ...]] = []
     if sources.current_environment:
-        groups.append(read_environment(watched=watched))
+        groups.append(environment_candidates(watched=watched))
     for path in sources.files:
         extras = sources.extras if path.name == "pyproject.toml" else ()
         groups.append(read_candidates(path, extras=extras, watched=watched))

@@ -9,21 +9,33 @@ import pytest
 from harness.errors import ConfigError
 from harness.model.changes import ChangeKind, PackageChange, Side, diff_environments, restrict_to
 from harness.model.pins import Pin
-from harness.pinsources.environment import (
-    EnvironmentFormat,
-    format_of,
-    parse_environment,
-    parse_pylock,
-    parse_requirements,
-    parse_uv_lock,
-    read_environment,
-)
+from harness.pinsources.interface import MarkerEnvironment, PinFormat, detect_format
+from harness.pinsources.policy import parse_environment_pins, read_environment_pins
 
 LINUX_311 = {"sys_platform": "linux", "python_version": "3.11", "python_full_version": "3.11.9"}
 
 
 def pins(*texts: str) -> tuple[Pin, ...]:
     return tuple(sorted(Pin.parse(text) for text in texts))
+
+
+# The culprit's reading of each format: the readers of harness.pinsources under its strict policy.
+def parse_requirements(
+    text: str, *, source: str = "<requirements>", environment: MarkerEnvironment | None = None
+) -> tuple[Pin, ...]:
+    return parse_environment_pins(text, PinFormat.REQUIREMENTS, source=source, environment=environment)
+
+
+def parse_pylock(
+    text: str, *, source: str = "pylock.toml", environment: MarkerEnvironment | None = None
+) -> tuple[Pin, ...]:
+    return parse_environment_pins(text, PinFormat.PYLOCK, source=source, environment=environment)
+
+
+def parse_uv_lock(
+    text: str, *, source: str = "uv.lock", environment: MarkerEnvironment | None = None
+) -> tuple[Pin, ...]:
+    return parse_environment_pins(text, PinFormat.UV_LOCK, source=source, environment=environment)
 
 
 # --- requirements / freeze ----------------------------------------------------------------------------------------
@@ -123,10 +135,12 @@ wheels = [{ url = "https://example.org/einops-0.8.2-py3-none-any.whl", hashes = 
 name = "colorama"
 version = "0.4.6"
 marker = "sys_platform == 'win32'"
+wheels = [{ url = "https://example.org/colorama-0.4.6-py2.py3-none-any.whl", hashes = { sha256 = "01" } }]
 
 [[packages]]
-name = "Torch"
+name = "torch"
 version = "2.14.1"
+sdist = { url = "https://example.org/torch-2.14.1.tar.gz", hashes = { sha256 = "02" } }
 """
 
 
@@ -143,11 +157,15 @@ def test_pylock_gives_pins_for_the_environment() -> None:
         ('lock-version = "2.0"\n[[packages]]\nname = "a"\nversion = "1"\n', ["lock-version"]),
         ('lock-version = "1.0"\n', ["no [[packages]] entries"]),
         ('lock-version = "1.0"\npackages = "x"\n', ["expected an array of tables"]),
-        ('lock-version = "1.0"\n[[packages]]\nname = "proj"\ndirectory = { path = ".", editable = true }\n',
+        ('lock-version = "1.0"\ncreated-by = "t"\n'
+         '[[packages]]\nname = "proj"\ndirectory = { path = ".", editable = true }\n',
          ["packages[1]", "proj", "directory source", "--no-emit-project"]),
-        ('lock-version = "1.0"\n[[packages]]\nname = "x"\nvcs = { type = "git", url = "u", commit-id = "c" }\n',
+        ('lock-version = "1.0"\ncreated-by = "t"\n'
+         '[[packages]]\nname = "x"\nvcs = { type = "git", url = "u", commit-id = "c" }\n',
          ["packages[1]", "vcs source"]),
-        ('lock-version = "1.0"\n[[packages]]\nname = "x"\n', ["x has no version"]),
+        ('lock-version = "1.0"\ncreated-by = "t"\n[[packages]]\nname = "x"\n'
+         'wheels = [{ url = "https://example.org/x-1-py3-none-any.whl", hashes = { sha256 = "00" } }]\n',
+         ["x has no version"]),
         ('lock-version = "1.0"\n[[packages]]\nversion = "1"\n', ["field 'name'"]),
         ('lock-version = "1.0"\n[[packages]]\nname = "x"\nversion = "1"\nmarker = "os_name =="\n', ["invalid marker"]),
         ('lock-version = "1.0"\n[[packages]]\nname = "x"\nversion = 1\n', ["field 'version': expected a string"]),
@@ -231,33 +249,35 @@ def test_broken_uv_lock_is_one_config_error(text: str, phrases: list[str]) -> No
 @pytest.mark.parametrize(
     ("name", "kind"),
     [
-        ("uv.lock", EnvironmentFormat.UV_LOCK),
-        ("pylock.toml", EnvironmentFormat.PYLOCK),
-        ("pylock.dev.toml", EnvironmentFormat.PYLOCK),
-        ("pylock.a.b.toml", EnvironmentFormat.REQUIREMENTS),
-        ("requirements.txt", EnvironmentFormat.REQUIREMENTS),
-        ("freeze-old.txt", EnvironmentFormat.REQUIREMENTS),
+        ("uv.lock", PinFormat.UV_LOCK),
+        ("pylock.toml", PinFormat.PYLOCK),
+        ("pylock.dev.toml", PinFormat.PYLOCK),
+        ("pylock.a.b.toml", PinFormat.REQUIREMENTS),
+        ("requirements.txt", PinFormat.REQUIREMENTS),
+        ("freeze-old.txt", PinFormat.REQUIREMENTS),
     ],
 )
-def test_format_follows_the_file_name(name: str, kind: EnvironmentFormat) -> None:
-    assert format_of(Path("some/dir") / name) is kind
+def test_format_follows_the_file_name(name: str, kind: PinFormat) -> None:
+    assert detect_format(Path("some/dir") / name, default=PinFormat.REQUIREMENTS) is kind
 
 
 def test_read_environment_picks_the_parser(tmp_path: Path) -> None:
     (tmp_path / "pylock.toml").write_text(PYLOCK, encoding="utf-8")
     (tmp_path / "old.txt").write_text("einops==0.8.0\n", encoding="utf-8")
-    assert read_environment(tmp_path / "pylock.toml", environment=LINUX_311) == pins("einops==0.8.2", "torch==2.14.1")
-    assert read_environment(tmp_path / "old.txt") == pins("einops==0.8.0")
+    assert read_environment_pins(tmp_path / "pylock.toml", environment=LINUX_311) == pins(
+        "einops==0.8.2", "torch==2.14.1"
+    )
+    assert read_environment_pins(tmp_path / "old.txt") == pins("einops==0.8.0")
     # An explicit format wins over the name.
     with pytest.raises(ConfigError, match=r"old\.txt: not valid TOML"):
-        read_environment(tmp_path / "old.txt", EnvironmentFormat.PYLOCK)
+        read_environment_pins(tmp_path / "old.txt", PinFormat.PYLOCK)
     with pytest.raises(ConfigError, match="file not found"):
-        read_environment(tmp_path / "missing.txt")
+        read_environment_pins(tmp_path / "missing.txt")
 
 
 def test_parse_environment_dispatches_on_format() -> None:
-    assert parse_environment("a==1\n", EnvironmentFormat.REQUIREMENTS, source="x") == pins("a==1")
-    assert parse_environment(UV_LOCK, EnvironmentFormat.UV_LOCK, source="x", environment=LINUX_311)[0].name == "einops"
+    assert parse_environment_pins("a==1\n", PinFormat.REQUIREMENTS, source="x") == pins("a==1")
+    assert parse_environment_pins(UV_LOCK, PinFormat.UV_LOCK, source="x", environment=LINUX_311)[0].name == "einops"
 
 
 # --- the diff -----------------------------------------------------------------------------------------------------

@@ -10,21 +10,21 @@ from packaging.utils import NormalizedName, canonicalize_name
 
 from harness.errors import ConfigError
 from harness.model.pins import Pin
-from harness.pinsources.candidates import (
-    CandidateFormat,
-    RequirementEntry,
-    detect_format,
+from harness.pinsources.interface import MarkerEnvironment, PinFormat, detect_format
+from harness.pinsources.policy import (
+    Watched,
     environment_candidates,
     merge_candidates,
     parse_candidate_options,
-    parse_pylock,
-    parse_pyproject,
-    parse_requirements,
-    parse_uv_lock,
+    pins_from_lock,
     pins_from_requirements,
     read_candidates,
-    read_requirements,
 )
+from harness.pinsources.pylock import parse_pylock as pylock_entries
+from harness.pinsources.pyproject import parse_pyproject as pyproject_entries
+from harness.pinsources.requirements import IncludeEntry, parse_requirements
+from harness.pinsources.requirements import read_requirements as requirements_entries
+from harness.pinsources.uvlock import parse_uv_lock as uv_lock_entries
 
 PY311 = {"python_version": "3.11", "python_full_version": "3.11.7", "sys_platform": "linux"}
 
@@ -40,8 +40,37 @@ def pins(*texts: str) -> tuple[Pin, ...]:
 def from_text(
     text: str, watched: set[NormalizedName] | None = None, env: dict[str, str] | None = None
 ) -> tuple[Pin, ...]:
-    entries = [line for line in parse_requirements(text, "req.txt") if isinstance(line, RequirementEntry)]
-    return pins_from_requirements(entries, watched=watched, environment=env or PY311)
+    lines = parse_requirements(text, "req.txt", environment=env or PY311)
+    return pins_from_requirements([line for line in lines if not isinstance(line, IncludeEntry)], watched=watched)
+
+
+# The gate's reading of each format: the readers of harness.pinsources under its watched-packages policy.
+def read_requirements(path: Path, *, environment: MarkerEnvironment | None = None) -> tuple[Pin, ...]:
+    return pins_from_requirements(requirements_entries(path, environment=environment))
+
+
+def parse_pyproject(
+    text: str,
+    source: str,
+    *,
+    extras: tuple[str, ...] = (),
+    watched: Watched = None,
+    environment: MarkerEnvironment | None = None,
+) -> tuple[Pin, ...]:
+    entries = pyproject_entries(text, source, extras=extras, environment=environment)
+    return pins_from_requirements(entries, watched=watched)
+
+
+def parse_uv_lock(
+    text: str, source: str, *, watched: Watched = None, environment: MarkerEnvironment | None = None
+) -> tuple[Pin, ...]:
+    return pins_from_lock(uv_lock_entries(text, source, environment=environment), watched=watched)
+
+
+def parse_pylock(
+    text: str, source: str, *, watched: Watched = None, environment: MarkerEnvironment | None = None
+) -> tuple[Pin, ...]:
+    return pins_from_lock(pylock_entries(text, source, environment=environment), watched=watched)
 
 
 def assert_one_line_error(excinfo: pytest.ExceptionInfo[ConfigError], *fragments: str) -> None:
@@ -54,18 +83,18 @@ def assert_one_line_error(excinfo: pytest.ExceptionInfo[ConfigError], *fragments
 @pytest.mark.parametrize(
     ("filename", "expected"),
     [
-        ("requirements.txt", CandidateFormat.REQUIREMENTS),
-        ("requirements-dev.txt", CandidateFormat.REQUIREMENTS),
-        ("deps/constraints.txt", CandidateFormat.REQUIREMENTS),
-        ("requirements.in", CandidateFormat.REQUIREMENTS),
-        ("requirements", CandidateFormat.REQUIREMENTS),
-        ("sub/pyproject.toml", CandidateFormat.PYPROJECT),
-        ("uv.lock", CandidateFormat.UV_LOCK),
-        ("pylock.toml", CandidateFormat.PYLOCK),
-        ("pylock.gpu.toml", CandidateFormat.PYLOCK),
+        ("requirements.txt", PinFormat.REQUIREMENTS),
+        ("requirements-dev.txt", PinFormat.REQUIREMENTS),
+        ("deps/constraints.txt", PinFormat.REQUIREMENTS),
+        ("requirements.in", PinFormat.REQUIREMENTS),
+        ("requirements", PinFormat.REQUIREMENTS),
+        ("sub/pyproject.toml", PinFormat.PYPROJECT),
+        ("uv.lock", PinFormat.UV_LOCK),
+        ("pylock.toml", PinFormat.PYLOCK),
+        ("pylock.gpu.toml", PinFormat.PYLOCK),
     ],
 )
-def test_detect_format(filename: str, expected: CandidateFormat) -> None:
+def test_detect_format(filename: str, expected: PinFormat) -> None:
     assert detect_format(Path(filename)) is expected
 
 
@@ -170,7 +199,7 @@ def test_parse_requirements_records_includes_and_line_numbers() -> None:
         ("IncludeEntry", 2, "base.txt", False),
         ("IncludeEntry", 3, "c.txt", True),
         ("IncludeEntry", 4, "other.txt", False),
-        ("RequirementEntry", 5, None, False),
+        ("PinnedEntry", 5, None, False),
     ]
 
 
@@ -369,21 +398,25 @@ created-by = "hand"
 [[packages]]
 name = "einops"
 version = "0.8.0"
+wheels = [{ url = "https://example.org/einops-0.8.0-py3-none-any.whl", hashes = { sha256 = "00" } }]
 
 [[packages]]
 name = "torch"
 version = "2.5.1"
 marker = "sys_platform == 'linux'"
+wheels = [{ url = "https://example.org/torch-2.5.1-cp311-cp311-manylinux_2_28_x86_64.whl", hashes = { sha256 = "01" } }]
 
 [[packages]]
 name = "torch"
 version = "2.5.1+cpu"
 marker = "sys_platform == 'win32'"
+wheels = [{ url = "https://example.org/torch-2.5.1%2Bcpu-cp311-cp311-win_amd64.whl", hashes = { sha256 = "02" } }]
 
 [[packages]]
 name = "cuda-extra"
 version = "1.0"
 marker = "'gpu' in extras"
+sdist = { url = "https://example.org/cuda_extra-1.0.tar.gz", hashes = { sha256 = "03" } }
 
 [[packages]]
 name = "local"
@@ -407,7 +440,9 @@ def test_pylock(platform: str, expected: tuple[Pin, ...]) -> None:
         ('lock-version = "1.0"\n[[packages]]\nname = "a"\nversion = "1"\nmarker = 3\n', ["packages[0]", "marker"]),
         ('lock-version = "1.0"\n[[packages]]\nname = "a"\nversion = "1"\nmarker = "os >< 1"\n', ["packages[0]"]),
         (
-            'lock-version = "1.0"\n[[packages]]\nname = "a"\nversion = "1"\n[[packages]]\nname = "a"\nversion = "2"\n',
+            'lock-version = "1.0"\ncreated-by = "t"\n'
+            '[[packages]]\nname = "a"\nversion = "1"\nsdist = { url = "https://h/a-1.tar.gz", hashes = { x = "0" } }\n'
+            '[[packages]]\nname = "a"\nversion = "2"\nsdist = { url = "https://h/a-2.tar.gz", hashes = { x = "0" } }\n',
             ["both"],
         ),
     ],
@@ -427,7 +462,11 @@ def test_pylock_errors(text: str, fragments: list[str]) -> None:
         ("requirements.txt", "einops==0.8.0\nnumpy>=1\n"),
         ("pyproject.toml", '[project]\nname = "a"\ndependencies = ["einops==0.8.0", "numpy>=1"]\n'),
         ("uv.lock", '[[package]]\nname = "einops"\nversion = "0.8.0"\n'),
-        ("pylock.toml", 'lock-version = "1.0"\n[[packages]]\nname = "einops"\nversion = "0.8.0"\n'),
+        (
+            "pylock.toml",
+            'lock-version = "1.0"\ncreated-by = "t"\n[[packages]]\nname = "einops"\nversion = "0.8.0"\n'
+            'wheels = [{ url = "https://h/einops-0.8.0-py3-none-any.whl", hashes = { sha256 = "00" } }]\n',
+        ),
     ],
 )
 def test_read_candidates_dispatches_on_the_file_name(tmp_path: Path, filename: str, text: str) -> None:
@@ -444,7 +483,7 @@ def test_extras_only_apply_to_pyproject(tmp_path: Path) -> None:
 
 def test_an_explicit_format_overrides_the_name(tmp_path: Path) -> None:
     path = write(tmp_path / "deps.lock", '[[package]]\nname = "einops"\nversion = "0.8.0"\n')
-    assert read_candidates(path, format=CandidateFormat.UV_LOCK) == pins("einops==0.8.0")
+    assert read_candidates(path, format=PinFormat.UV_LOCK) == pins("einops==0.8.0")
 
 
 # --- explicit candidates, the environment, merging ----------------------------------------------------------------
