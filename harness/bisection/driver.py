@@ -3,11 +3,19 @@
 Releases, commits and the tests all run their searches through ``run_search``; what a probe does (build an
 environment, answer from a stored record, read a table) is the caller's callable, and what the user sees is
 the handler's business, in the manner of mozregression's ``BisectorHandler``. Nothing here does I/O.
+
+With ``jobs`` > 1 the driver probes ahead: while the item the search asks for runs, it also runs the items
+the search would ask for next under each verdict it could get (a breadth-first walk of the search's
+immutable states, folded with hypothetical GOOD and BAD verdicts), so a bracket shrinks by more than half per
+round. The search itself is untouched: it consumes exactly the probes, in exactly the order, that it would
+with one job, so its answer and its probe bound are the same. The extra cost is bounded: at most ``jobs``
+probes run at once, and at most ``jobs - 1`` probes are started ahead of each probe the search consumes.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Generic, Protocol, TypeVar
 
@@ -94,18 +102,77 @@ def run_search(
     *,
     policy: VerdictPolicy = _DEFAULT_POLICY,
     handler: SearchHandler[T] | None = None,
+    jobs: int = 1,
 ) -> SearchRun[T, A]:
-    """Probe what ``search`` proposes until it is finished; ``probe`` is called once per proposed item."""
+    """Probe what ``search`` proposes until it is finished; ``probe`` is called at most once per item.
+
+    ``probe`` must be safe to call from several threads when ``jobs`` > 1; the handler is only ever called
+    from this thread, in the order the search consumes the probes.
+    """
     told: SearchHandler[T] = handler if handler is not None else SearchHandler()
     probes: list[Probed[T, A]] = []
-    while (item := search.next_probe()) is not None:
-        event = ProbeEvent(search.direction, item, len(probes) + 1, search.max_remaining())
-        told.probe_started(event)
-        answer = probe(item)
-        verdict = policy.verdict(answer.outcome)
-        probes.append(Probed(event, answer, verdict))
-        told.probe_finished(event, answer, verdict)
-        search = search.fold(item, verdict)
+    with _Lookahead(probe, jobs) as ahead:
+        while (item := search.next_probe()) is not None:
+            event = ProbeEvent(search.direction, item, len(probes) + 1, search.max_remaining())
+            told.probe_started(event)
+            ahead.start(lookahead(search, jobs))
+            answer = ahead.answer(item)
+            verdict = policy.verdict(answer.outcome)
+            probes.append(Probed(event, answer, verdict))
+            told.probe_finished(event, answer, verdict)
+            search = search.fold(item, verdict)
     result = search.result()
     told.finished(result)
     return SearchRun(result, tuple(probes))
+
+
+def lookahead(search: TransitionSearch[T], width: int) -> list[T]:
+    """The item ``search`` asks for now, then those it would ask for after each verdict, breadth first."""
+    items: list[T] = []
+    frontier = [search]
+    while frontier and len(items) < width:
+        following: list[TransitionSearch[T]] = []
+        for state in frontier:
+            item = state.next_probe()
+            if item is None or item in items:
+                continue
+            items.append(item)
+            if len(items) == width:
+                break
+            following += [state.fold(item, BisectVerdict.BAD), state.fold(item, BisectVerdict.GOOD)]
+        frontier = following
+    return items
+
+
+class _Lookahead(Generic[T, A]):
+    """Runs probes ahead on a few threads and hands each answer over once; with one job, runs them in line."""
+
+    def __init__(self, probe: Callable[[T], A], jobs: int) -> None:
+        self._probe = probe
+        self._jobs = max(1, jobs)
+        self._pool = ThreadPoolExecutor(max_workers=self._jobs) if self._jobs > 1 else None
+        self._started: dict[T, Future[A]] = {}
+
+    def __enter__(self) -> _Lookahead[T, A]:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self._pool is not None:
+            # Probes already running finish (their records are real answers for a later run); queued ones don't.
+            self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def start(self, items: list[T]) -> None:
+        if self._pool is None:
+            return
+        for item in items:
+            running = sum(1 for future in self._started.values() if not future.done())
+            if item not in self._started and running < self._jobs:
+                self._started[item] = self._pool.submit(self._probe, item)
+
+    def answer(self, item: T) -> A:
+        if self._pool is None:
+            return self._probe(item)
+        future = self._started.pop(item, None)
+        if future is None:  # every thread was busy probing ahead: queue it behind them, keeping the bound
+            future = self._pool.submit(self._probe, item)
+        return future.result()
