@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeAlias
 
@@ -53,4 +54,15 @@ def add_different_error_option(parser: argparse.ArgumentParser, *, old_name: str
         action="store_true",
         help="count a case that fails with another error as the recorded failure "
         "(bisect: a bad release; gate: a blocked upgrade)",
+    )
+
+
+def add_jobs_option(parser: argparse.ArgumentParser, *, default: int | None, what: str) -> None:
+    """``--jobs N``: how many probes may run at once (``default`` None means one per core)."""
+    cores = os.cpu_count() or 1
+    parser.add_argument(
+        "--jobs",
+        type=int,
+        default=cores if default is None else default,
+        help=f"{what} (default {'one per core: ' + str(cores) if default is None else default})",
     )

@@ -15,12 +15,12 @@ probes run at once, and at most ``jobs - 1`` probes are started ahead of each pr
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Generic, Protocol, TypeVar
 
 from harness.bisection.search import BisectVerdict, Direction, SearchResult, TransitionSearch, VerdictPolicy
 from harness.model.outcome import Outcome
+from harness.probing.lookahead import Lookahead
 
 T = TypeVar("T", bound=Hashable)
 
@@ -111,7 +111,7 @@ def run_search(
     """
     told: SearchHandler[T] = handler if handler is not None else SearchHandler()
     probes: list[Probed[T, A]] = []
-    with _Lookahead(probe, jobs) as ahead:
+    with Lookahead(probe, jobs) as ahead:
         while (item := search.next_probe()) is not None:
             event = ProbeEvent(search.direction, item, len(probes) + 1, search.max_remaining())
             told.probe_started(event)
@@ -142,37 +142,3 @@ def lookahead(search: TransitionSearch[T], width: int) -> list[T]:
             following += [state.fold(item, BisectVerdict.BAD), state.fold(item, BisectVerdict.GOOD)]
         frontier = following
     return items
-
-
-class _Lookahead(Generic[T, A]):
-    """Runs probes ahead on a few threads and hands each answer over once; with one job, runs them in line."""
-
-    def __init__(self, probe: Callable[[T], A], jobs: int) -> None:
-        self._probe = probe
-        self._jobs = max(1, jobs)
-        self._pool = ThreadPoolExecutor(max_workers=self._jobs) if self._jobs > 1 else None
-        self._started: dict[T, Future[A]] = {}
-
-    def __enter__(self) -> _Lookahead[T, A]:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        if self._pool is not None:
-            # Probes already running finish (their records are real answers for a later run); queued ones don't.
-            self._pool.shutdown(wait=True, cancel_futures=True)
-
-    def start(self, items: list[T]) -> None:
-        if self._pool is None:
-            return
-        for item in items:
-            running = sum(1 for future in self._started.values() if not future.done())
-            if item not in self._started and running < self._jobs:
-                self._started[item] = self._pool.submit(self._probe, item)
-
-    def answer(self, item: T) -> A:
-        if self._pool is None:
-            return self._probe(item)
-        future = self._started.pop(item, None)
-        if future is None:  # every thread was busy probing ahead: queue it behind them, keeping the bound
-            future = self._pool.submit(self._probe, item)
-        return future.result()

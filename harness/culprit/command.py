@@ -8,7 +8,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness._options import Subcommands, add_probing_options
+from harness._options import Subcommands, add_jobs_option, add_probing_options
 from harness.bisection.command import BisectOptions, list_releases, make_release_probe, release_progress
 from harness.bisection.progress import CommandProgress
 from harness.bisection.releases import BisectionReport, run_bisection
@@ -21,7 +21,8 @@ from harness.model.changes import EnvironmentDelta, PackageChange, diff_environm
 from harness.model.outcome import Outcome
 from harness.model.probe_record import ProbeRecord
 from harness.pinsources.policy import read_environment_pins
-from harness.probing.prober import Prober
+from harness.probing.lookahead import Lookahead
+from harness.probing.prober import Prober, ProbeResult
 from harness.reports.progress import progress_for
 from harness.reports.site import write_reports
 from harness.workspace import Workspace, make_prober, package_index, package_sources
@@ -47,11 +48,21 @@ def companions_from(record: ProbeRecord, applied: Subset, changes: tuple[Package
 
 
 def isolate_culprit(
-    case: Case, prober: Prober, delta: EnvironmentDelta, *, progress: CommandProgress | None = None
+    case: Case,
+    prober: Prober,
+    delta: EnvironmentDelta,
+    *,
+    progress: CommandProgress | None = None,
+    jobs: int = 1,
 ) -> CulpritResult:
-    """Delta debugging over the changes, with every trial a stored probe and companions learnt from uv."""
+    """Delta debugging over the changes, with every trial a stored probe and companions learnt from uv.
+
+    With ``jobs`` > 1 the trials the search may ask for next run ahead, on that many threads at most.
+    """
     trials = _Trials(case, prober, delta, progress)
-    return isolate(delta.changes, trials.test, needs=trials.needs)
+    with Lookahead(trials.run, jobs) as ahead:
+        trials.ahead = ahead
+        return isolate(delta.changes, trials.test, needs=trials.needs, ahead=ahead.start, width=jobs)
 
 
 class _Trials:
@@ -63,15 +74,20 @@ class _Trials:
         self.delta = delta
         self.progress = progress
         self.records: dict[Subset, ProbeRecord] = {}
+        self.ahead: Lookahead[Subset, ProbeResult] | None = None
+
+    def run(self, applied: Subset) -> ProbeResult:
+        """One trial's probe; safe on any thread (the prober and its store are)."""
+        pins = self.delta.environment_with(applied)
+        return self.prober.probe(self.case, self.prober.request_for(self.case, pins))
 
     def test(self, applied: Subset) -> Outcome:
-        pins = self.delta.environment_with(applied)
         label = "culprit trial with " + (
             ", ".join(str(change) for change in sorted(applied, key=lambda c: c.name)) or "no change"
         )
         if self.progress is not None:
             self.progress.probe_started(label)
-        result = self.prober.probe(self.case, self.prober.request_for(self.case, pins))
+        result = self.ahead.answer(applied) if self.ahead is not None else self.run(applied)
         record = result.record
         if self.progress is not None:
             self.progress.probe_finished(label, record.outcome, record.timings.total, result.reused)
@@ -160,6 +176,7 @@ def register(commands: Subcommands) -> None:
     culprit.add_argument(
         "--no-bisect", dest="bisect", action="store_false", help="do not bisect the culprit's releases afterwards"
     )
+    add_jobs_option(culprit, default=None, what="trials to run at once: the next ones the search may need run ahead")
     add_probing_options(culprit)
     culprit.set_defaults(handler=run)
 
@@ -174,7 +191,7 @@ def run(args: argparse.Namespace) -> int:
         make_prober(workspace, spec, sources, fresh=args.fresh, mode=args.mode, preload=args.preload) as prober,
         CommandProgress(progress_for(sys.stderr)) as progress,
     ):
-        result = isolate_culprit(case, prober, delta, progress=progress)
+        result = isolate_culprit(case, prober, delta, progress=progress, jobs=max(1, args.jobs))
         bisection = None
         if args.bisect:
             index = package_index(workspace, sources, offline=args.offline)

@@ -381,11 +381,15 @@ def isolate(
     companions: Companions | None = None,
     known: Mapping[Subset, Outcome] | None = None,
     needs: Callable[[Subset], Iterable[PackageChange]] | None = None,
+    ahead: Callable[[list[Subset]], None] | None = None,
+    width: int = 1,
 ) -> CulpritResult:
     """Run the search to the end, calling ``test`` once for every subset whose outcome is not yet known.
 
     ``needs(subset)`` is asked after ``subset`` came back UNRESOLVABLE: the changes the resolver said it
     wanted along (read from its message); each change of ``subset`` then drags them along from there on.
+    ``ahead``, when given, hears before each trial the ``width`` subsets the search may ask for next
+    (``lookahead``), so a caller with several cores can start them early; the search is the same either way.
     """
     outcomes: dict[Subset, Outcome] = dict(known or {})
     learnt: dict[PackageChange, set[PackageChange]] = {
@@ -395,9 +399,40 @@ def isolate(
         step = next_probe(changes, outcomes, companions=learnt)
         if isinstance(step, CulpritResult):
             return step
+        if ahead is not None and width > 1:
+            ahead(lookahead(changes, outcomes, companions=learnt, width=width))
         outcome = test(step.applied)
         outcomes[step.applied] = outcome
         if outcome is Outcome.UNRESOLVABLE and needs is not None:
             named = set(needs(step.applied)) - step.applied
             for change in step.applied:
                 learnt.setdefault(change, set()).update(named)
+
+
+def lookahead(
+    changes: Iterable[PackageChange],
+    known: Mapping[Subset, Outcome],
+    *,
+    companions: Companions | None = None,
+    width: int,
+) -> list[Subset]:
+    """The subset the search asks for now, then those it would ask for after each outcome, breadth first.
+
+    Only reproduced and passed are supposed (the common answers); a subset asked for under either is worth
+    starting early, since the search will want it if the guess comes true.
+    """
+    ordered = _sorted(set(changes))
+    subsets: list[Subset] = []
+    frontier: list[Mapping[Subset, Outcome]] = [known]
+    while frontier and len(subsets) < width:
+        following: list[Mapping[Subset, Outcome]] = []
+        for state in frontier:
+            step = next_probe(ordered, state, companions=companions)
+            if isinstance(step, CulpritResult) or step.applied in subsets:
+                continue
+            subsets.append(step.applied)
+            if len(subsets) == width:
+                break
+            following += [{**state, step.applied: outcome} for outcome in (Outcome.REPRODUCED, Outcome.PASSED)]
+        frontier = following
+    return subsets
