@@ -273,7 +273,7 @@ class TreeProvider(EnvironmentProvider):
 
 
 class TreeRunner(CaseRunner):
-    def run(self, environment: Environment, case: Case, parameters: Parameters) -> RunResult:
+    def run(self, environment: Environment, case: Case, parameters: Parameters, *, run_index: int = 0) -> RunResult:
         buggy = "BUG" in (environment.location / CORE).read_text()
         error = RaisedError("ValueError", "BUG: n -> n 1") if buggy else None
         return RunResult(RunObservation(0, False, True, error), seconds=0.5)
