@@ -23,9 +23,10 @@ from harness.bisection.report import commits_to_markdown, report_to_markdown, st
 from harness.bisection.search import Direction, VerdictPolicy
 from harness.bisection.stored import bisection_to_json
 from harness.environments.interface import BuildFailure, EnvironmentRequest
-from harness.errors import ConfigError
+from harness.errors import ConfigError, SourceRepositoryError
 from harness.files import read_json_object, write_atomically, write_json
 from harness.index.interface import PackageIndex, Release, filter_releases
+from harness.markdown import inline
 from harness.model.case import Case
 from harness.model.known_bad import KNOWN_BAD_FILE, merge_known_bad, range_to_json
 from harness.model.pins import Pin, pin_set
@@ -193,6 +194,7 @@ def write_bisection(
     command: str,
     commits: CommitBisection | None = None,
     fix_commits: CommitBisection | None = None,
+    fix_skipped: str | None = None,
 ) -> Path:
     stored = stored_bisection(
         report,
@@ -206,6 +208,8 @@ def write_bisection(
     for window in (commits, fix_commits):
         if window is not None:
             markdown += "\n" + commits_to_markdown(window, repository_url=repository)
+    if fix_skipped is not None:
+        markdown += f"\n## The fixing commit\n\nNot bisected: {inline(fix_skipped)}\n"
     stem = reports_dir / "bisect" / f"{report.case_id}--{report.package}"
     write_json(stem.with_suffix(".json"), bisection_to_json(stored))
     write_atomically(stem.with_suffix(".md"), markdown)
@@ -222,6 +226,9 @@ class CommitWindows:
 
     regression: CommitBisection | None
     fix: CommitBisection | None
+    fix_skipped: str | None = None
+    """Why the fix window was not bisected (its releases are not in the clone, say); the regression's errors
+    are the command's, since that window is what ``--git-repo`` was asked for."""
 
     @property
     def probes(self) -> int:
@@ -244,10 +251,14 @@ def bisect_commit_windows(
 ) -> CommitWindows:
     """The first bad commit between last good and first bad, and the first fixed one between last bad and
     first fixed, wherever the release bisection found both ends of a window."""
-    return CommitWindows(
-        bisect_source_commits(case, prober, repository, report, options, progress=progress),
-        bisect_source_commits(case, prober, repository, report, options, progress=progress, direction=Direction.FIX),
-    )
+    regression = bisect_source_commits(case, prober, repository, report, options, progress=progress)
+    try:
+        fix = bisect_source_commits(
+            case, prober, repository, report, options, progress=progress, direction=Direction.FIX
+        )
+    except SourceRepositoryError as exc:
+        return CommitWindows(regression, None, fix_skipped=str(exc))
+    return CommitWindows(regression, fix)
 
 
 def bisect_source_commits(
@@ -324,6 +335,8 @@ def bisection_summary(report: BisectionReport, commits: CommitWindows | None) ->
             else f"  boundaries UNCONFIRMED: a re-probe with {confirmation.runs} runs contradicted a step; "
             "raise --repeat"
         )
+    if commits is not None and commits.fix_skipped is not None:
+        lines.append(f"  fixing commit not bisected: {commits.fix_skipped}")
     for window, label in ((commits.regression, "first bad"), (commits.fix, "first fixed")) if commits else ():
         if window is None:
             continue
@@ -425,6 +438,7 @@ def run(args: argparse.Namespace) -> int:
         command=reproduce_command(case, options),
         commits=None if commits is None else commits.regression,
         fix_commits=None if commits is None else commits.fix,
+        fix_skipped=None if commits is None else commits.fix_skipped,
     )
     write_reports(workspace, workspace.cases([args.case]))
     print(bisection_summary(report, commits))

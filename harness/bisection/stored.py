@@ -9,7 +9,7 @@ bisection report at all raises ValueError.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
 from harness.bisection.search import BisectVerdict, Direction, SearchStatus
@@ -253,6 +253,7 @@ def _search_json(search: StoredSearch) -> dict[str, Any]:
 
 def _commits_json(commits: StoredCommits) -> dict[str, Any]:
     first_name = "first_bad" if commits.direction is Direction.REGRESSION else "first_fixed"
+    shown = [c for c in (commits.first, *commits.candidates) if c is not None]
     return {
         "direction": commits.direction.value,
         "between": list(commits.between),
@@ -262,15 +263,14 @@ def _commits_json(commits: StoredCommits) -> dict[str, Any]:
         "candidates": [_commit_json(c) for c in commits.candidates],
         "probes": [{"sha": p.sha, "outcome": p.outcome_text} for p in commits.probes],
         "first_parent": commits.first_parent,
+        # Beside the commits rather than inside them, so each commit stays {sha, subject} as readers expect.
+        "authored": {c.sha: c.authored for c in shown if c.authored},
+        "urls": {c.sha: c.url for c in shown if c.url},
     }
 
 
 def _commit_json(commit: StoredCommit | None) -> dict[str, Any] | None:
-    if commit is None:
-        return None
-    # The date and link only where known, so a file written before they existed reads back unchanged.
-    extra = {key: value for key, value in (("authored", commit.authored), ("url", commit.url)) if value}
-    return {"sha": commit.sha, "subject": commit.subject, **extra}
+    return None if commit is None else {"sha": commit.sha, "subject": commit.subject}
 
 
 # --- JSON in -----------------------------------------------------------------------------------------------------
@@ -374,6 +374,14 @@ def _commits_from(value: object, direction: Direction) -> StoredCommits | None:
         return None
     between = _texts(value.get("between"))
     first_parent = value.get("first_parent")
+    authored, urls = _mapping(value.get("authored")), _mapping(value.get("urls"))
+
+    def _commit(item: object) -> StoredCommit | None:
+        found = _plain_commit(item)
+        if found is None:
+            return None
+        return replace(found, authored=_text(authored.get(found.sha)), url=_text(urls.get(found.sha)))
+
     return StoredCommits(
         direction=direction,
         first_parent=first_parent if isinstance(first_parent, bool) else None,
@@ -391,15 +399,10 @@ def _commits_from(value: object, direction: Direction) -> StoredCommits | None:
     )
 
 
-def _commit(value: object) -> StoredCommit | None:
+def _plain_commit(value: object) -> StoredCommit | None:
     if not isinstance(value, Mapping) or not _text(value.get("sha")):
         return None
-    return StoredCommit(
-        str(value["sha"]).strip(),
-        _string(value.get("subject")) or "",
-        authored=_text(value.get("authored")),
-        url=_text(value.get("url")),
-    )
+    return StoredCommit(str(value["sha"]).strip(), _string(value.get("subject")) or "")
 
 
 def _confirmation_from(value: object) -> StoredConfirmation | None:

@@ -370,7 +370,8 @@ def test_the_commit_phase_finds_the_first_bad_and_the_first_fixed_commit(repo: F
     data = bisection_to_json(stored)
     assert data["commits"]["first_bad"]["sha"] == repo.shas[5]
     assert data["fix_commits"]["direction"] == "fix"
-    assert data["fix_commits"]["first_fixed"]["url"] == f"https://github.com/example/fakepkg/commit/{repo.shas[9]}"
+    assert data["fix_commits"]["urls"][repo.shas[9]] == f"https://github.com/example/fakepkg/commit/{repo.shas[9]}"
+    assert data["fix_commits"]["first_fixed"] == {"sha": repo.shas[9], "subject": "Fix reshape for 1-d input"}
     assert bisection_from_json(data) == stored
     markdown = commits_to_markdown(windows.fix, repository_url="https://github.com/example/fakepkg")
     assert f"First fixed commit: [`{repo.shas[9][:12]}`]" in markdown and "first-parent" in markdown
