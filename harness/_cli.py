@@ -14,6 +14,7 @@ from harness import __version__, process
 from harness.bisection import command as bisect_command
 from harness.culprit import command as culprit_command
 from harness.errors import HarnessError
+from harness.flaky import command as flaky_command
 from harness.gate import command as gate_command
 from harness.record import command as record_command
 from harness.reports import command as reports_command
@@ -33,6 +34,7 @@ COMMANDS = (
     gate_command,
     sweep_command,
     record_command,
+    flaky_command,
 )
 """Each module registers its subcommands (``register``) with a ``handler`` that returns the exit status."""
 

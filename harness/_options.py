@@ -40,6 +40,25 @@ def add_probing_options(parser: argparse.ArgumentParser) -> None:
         metavar="DISTRIBUTION",
         help=f"with --mode fork: distributions whose modules the worker imports once (default: {DEFAULT_PRELOAD[0]})",
     )
+    parser.add_argument(
+        "--repeat",
+        type=positive_count,
+        default=None,
+        metavar="N",
+        help="run the replay N times per probe, each in its own process (default: the case's repeat, else 1); "
+        "some runs reproducing and others not is FLAKY",
+    )
+
+
+def positive_count(text: str) -> int:
+    """An argparse type: a whole number of at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} is not a positive number of runs")
+    return value
 
 
 def add_different_error_option(parser: argparse.ArgumentParser, *, old_name: str) -> None:

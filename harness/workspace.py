@@ -128,6 +128,7 @@ def make_prober(
     fresh: bool,
     mode: str = "isolated",
     preload: Sequence[str] = (),
+    repeat: int | None = None,
 ) -> Prober:
     """The one place that assembles an environment provider, a case runner and a record store."""
     return Prober(
@@ -137,6 +138,7 @@ def make_prober(
         python=spec.python,
         sources=sources,
         fresh=fresh,
+        repeat=repeat,
     )
 
 

@@ -80,6 +80,8 @@ class Behaviour(enum.Enum):
     HANG = "hang"
     CRASH = "crash"
     UNRESOLVABLE = "unresolvable"
+    FLAKY = "flaky"
+    """Raises ``FakeError`` in every other run: when ``HARNESS_RUN_INDEX`` plus the version's rank is even."""
 
     @property
     def expected_outcome(self) -> Outcome:
@@ -91,6 +93,7 @@ class Behaviour(enum.Enum):
             Behaviour.HANG: Outcome.TIMEOUT,
             Behaviour.CRASH: Outcome.CRASHED,
             Behaviour.UNRESOLVABLE: Outcome.UNRESOLVABLE,
+            Behaviour.FLAKY: Outcome.FLAKY,
         }[self]
 
 
@@ -123,7 +126,22 @@ class FakePackage:
 
     def first_bad(self) -> Version | None:
         """The lowest version that reproduces the failure, which a bisection should find."""
-        return next((v for v in self.versions if self.behaviours[v] is Behaviour.RAISE), None)
+        bad = (Behaviour.RAISE, Behaviour.FLAKY)
+        return next((v for v in self.versions if self.behaviours[v] in bad), None)
+
+    def reproduces_in_run(self, version: str | Version, run_index: int) -> bool:
+        """Whether run ``run_index`` of a probe of ``version`` raises ``FakeError`` (flaky versions alternate)."""
+        behaviour = self.behaviour(version)
+        if behaviour is Behaviour.FLAKY:
+            return flaky_fails(self.versions.index(Version(str(version))), run_index)
+        return behaviour is Behaviour.RAISE
+
+
+def flaky_fails(rank: int, run_index: int) -> bool:
+    """The rule a ``flaky`` version's ``compute`` follows: fail when run index plus rank is even. Seeded by the
+    run index the harness sets, so a flaky test is deterministic, and shifted by rank so that one run's luck
+    differs between neighbouring versions."""
+    return (run_index + rank) % 2 == 0
 
 
 def isolated_uv_env(cache_dir: Path) -> dict[str, str]:
@@ -224,6 +242,7 @@ import time
 
 __version__ = "{version}"
 BEHAVIOUR = "{behaviour}"
+RANK = {rank}
 
 
 class FakeError(Exception):
@@ -231,6 +250,8 @@ class FakeError(Exception):
 
 
 def compute(n):
+    if BEHAVIOUR == "flaky" and (int(os.environ.get("HARNESS_RUN_INDEX", "0")) + RANK) % 2 == 0:
+        raise FakeError(f{error_template!r})
     if BEHAVIOUR == "raise":
         raise FakeError(f{error_template!r})
     if BEHAVIOUR == "other_error":
@@ -254,6 +275,7 @@ def make_fake_package(
     crash: Collection[str] = (),
     other_error: Collection[str] = (),
     unresolvable: Collection[str] = (),
+    flaky: Collection[str] = (),
     requires: Mapping[str, Sequence[str]] | None = None,
     requires_python: str | None = None,
     project_urls: Mapping[str, str] | None = None,
@@ -261,21 +283,26 @@ def make_fake_package(
     """Wheels of a package whose ``compute(n)`` raises ``FakeError`` in ``bad`` versions and works in the rest.
 
     ``hang`` versions sleep forever, ``crash`` versions SIGKILL their own process, ``other_error`` versions
-    raise a ``TypeError``, ``unresolvable`` versions require ``fakedep>=9`` (which never exists);
+    raise a ``TypeError``, ``unresolvable`` versions require ``fakedep>=9`` (which never exists), ``flaky``
+    versions raise ``FakeError`` in every other run (``flaky_fails``);
     ``requires`` adds requirements per version, e.g. ``{"1.5": ["fakedep>=2"]}``. A version in several sets
-    takes the first of: unresolvable, hang, crash, other_error, bad.
+    takes the first of: unresolvable, hang, crash, other_error, flaky, bad.
     """
     module = _escaped(name)
     extra = {str(Version(v)): list(reqs) for v, reqs in (requires or {}).items()}
     wheels: dict[Version, Path] = {}
     behaviours: dict[Version, Behaviour] = {}
+    ranks = {version: rank for rank, version in enumerate(sorted(Version(text) for text in versions))}
     for text in versions:
         version = Version(text)
-        behaviour = _behaviour(version, bad=bad, hang=hang, crash=crash, other=other_error, unresolvable=unresolvable)
+        behaviour = _behaviour(
+            version, bad=bad, hang=hang, crash=crash, other=other_error, unresolvable=unresolvable, flaky=flaky
+        )
         source = _MODULE_TEMPLATE.format(
             name=name,
             version=version,
             behaviour=behaviour.value,
+            rank=ranks[version],
             error_template=FAKE_ERROR_TEMPLATE,
             other_template=OTHER_ERROR_TEMPLATE,
         )
@@ -313,12 +340,14 @@ def _behaviour(
     crash: Collection[str],
     other: Collection[str],
     unresolvable: Collection[str],
+    flaky: Collection[str] = (),
 ) -> Behaviour:
     for members, behaviour in (
         (unresolvable, Behaviour.UNRESOLVABLE),
         (hang, Behaviour.HANG),
         (crash, Behaviour.CRASH),
         (other, Behaviour.OTHER_ERROR),
+        (flaky, Behaviour.FLAKY),
         (bad, Behaviour.RAISE),
     ):
         if version in {Version(v) for v in members}:

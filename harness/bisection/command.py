@@ -15,16 +15,18 @@ from packaging.version import InvalidVersion, Version
 
 from harness._options import Subcommands, add_different_error_option, add_probing_options
 from harness.bisection.commits import CommitBisection, bisect_commits
+from harness.bisection.confirm import confirm_runs
 from harness.bisection.driver import Answer
 from harness.bisection.progress import CommandProgress, SearchProgress
 from harness.bisection.releases import BisectionReport, ProbeOutcome, run_bisection
 from harness.bisection.report import commits_to_markdown, report_to_markdown, stored_bisection
-from harness.bisection.search import VerdictPolicy
+from harness.bisection.search import Direction, VerdictPolicy
 from harness.bisection.stored import bisection_to_json
 from harness.environments.interface import BuildFailure, EnvironmentRequest
-from harness.errors import ConfigError
+from harness.errors import ConfigError, SourceRepositoryError
 from harness.files import read_json_object, write_atomically, write_json
 from harness.index.interface import PackageIndex, Release, filter_releases
+from harness.markdown import inline
 from harness.model.case import Case
 from harness.model.known_bad import KNOWN_BAD_FILE, merge_known_bad, range_to_json
 from harness.model.pins import Pin, pin_set
@@ -45,6 +47,15 @@ class BisectOptions:
     different_error_is_bad: bool = False
     include_prereleases: bool = False
     include_yanked: bool = False
+    flaky_threshold: float | None = None
+    confirm: bool = True
+    """Probe the releases either side of each step again before reporting it (``--no-confirm`` turns it off)."""
+    all_commits: bool = False
+    """Bisect every commit between two releases, not only the first-parent line (merges as single steps)."""
+
+    @property
+    def policy(self) -> VerdictPolicy:
+        return VerdictPolicy(different_error_is_bad=self.different_error_is_bad, flaky_threshold=self.flaky_threshold)
 
 
 def held_pins(case: Case, options: BisectOptions) -> tuple[Pin, ...]:
@@ -73,8 +84,15 @@ def exclude_newer_for(release: Release, enabled: bool) -> str | None:
 
 
 def make_release_probe(
-    case: Case, prober: Prober, releases: Sequence[Release], options: BisectOptions
+    case: Case,
+    prober: Prober,
+    releases: Sequence[Release],
+    options: BisectOptions,
+    *,
+    repeat: int | None = None,
+    sample: int = 0,
 ) -> Callable[[Version], ProbeOutcome]:
+    """Probe a release with the other pins held; ``repeat``/``sample`` make a confirmation probe's request."""
     by_version = {release.version: release for release in releases}
     held = held_pins(case, options)
     current = held_closure(prober, held) if options.time_travel and held else ()
@@ -82,7 +100,9 @@ def make_release_probe(
     def probe(version: Version) -> ProbeOutcome:
         pins = (*held, Pin(options.package, version))
         exclude_newer = exclude_newer_for(by_version[version], options.time_travel)
-        request = prober.request_for(case, pins, exclude_newer=exclude_newer, current_packages=current)
+        request = prober.request_for(
+            case, pins, exclude_newer=exclude_newer, current_packages=current, repeat=repeat, sample=sample
+        )
         result = prober.probe(case, request)
         record = result.record
         return ProbeOutcome(
@@ -92,6 +112,7 @@ def make_release_probe(
             reused=result.reused,
             detail=record.detail,
             record_key=record.key,
+            repeats=record.repeats,
         )
 
     return probe
@@ -123,6 +144,8 @@ def bisect_releases(
         raise ConfigError(f"case {case.id} does not concern {options.package}; it concerns {', '.join(case.packages)}")
     releases = list_releases(index, options)
     recorded = case.recorded.version_of(options.package)
+    runs = confirm_runs(prober.repeat or case.repeat)
+    confirm = make_release_probe(case, prober, releases, options, repeat=runs, sample=1) if options.confirm else None
     report = run_bisection(
         case_id=case.id,
         package=options.package,
@@ -133,8 +156,10 @@ def bisect_releases(
         recorded_bad=recorded.version if recorded else None,
         upload_dates={r.version: r.upload_time for r in releases if r.upload_time is not None},
         held=held_pins(case, options),
-        policy=VerdictPolicy(different_error_is_bad=options.different_error_is_bad),
+        policy=options.policy,
         handler=release_progress(progress, options.package),
+        confirm=confirm,
+        confirm_runs=runs,
     )
     return report, releases
 
@@ -168,13 +193,23 @@ def write_bisection(
     repository: str | None,
     command: str,
     commits: CommitBisection | None = None,
+    fix_commits: CommitBisection | None = None,
+    fix_skipped: str | None = None,
 ) -> Path:
     stored = stored_bisection(
-        report, releases=releases, repository_url=repository, reproduce_command=command, commits=commits
+        report,
+        releases=releases,
+        repository_url=repository,
+        reproduce_command=command,
+        commits=commits,
+        fix_commits=fix_commits,
     )
     markdown = report_to_markdown(report, repository_url=repository, reproduce_command=command)
-    if commits is not None:
-        markdown += "\n" + commits_to_markdown(commits)
+    for window in (commits, fix_commits):
+        if window is not None:
+            markdown += "\n" + commits_to_markdown(window, repository_url=repository)
+    if fix_skipped is not None:
+        markdown += f"\n## The fixing commit\n\nNot bisected: {inline(fix_skipped)}\n"
     stem = reports_dir / "bisect" / f"{report.case_id}--{report.package}"
     write_json(stem.with_suffix(".json"), bisection_to_json(stored))
     write_atomically(stem.with_suffix(".md"), markdown)
@@ -185,6 +220,47 @@ def write_bisection(
     return stem.with_suffix(".md")
 
 
+@dataclass(frozen=True)
+class CommitWindows:
+    """The commit phase's two windows: where the failure started and where it stopped (either may be absent)."""
+
+    regression: CommitBisection | None
+    fix: CommitBisection | None
+    fix_skipped: str | None = None
+    """Why the fix window was not bisected (its releases are not in the clone, say); the regression's errors
+    are the command's, since that window is what ``--git-repo`` was asked for."""
+
+    @property
+    def probes(self) -> int:
+        return sum(len(window.probes) for window in (self.regression, self.fix) if window is not None)
+
+    @property
+    def reused(self) -> int:
+        windows = (self.regression, self.fix)
+        return sum(1 for window in windows if window is not None for probe in window.probes if probe.reused)
+
+
+def bisect_commit_windows(
+    case: Case,
+    prober: Prober,
+    repository: Path,
+    report: BisectionReport,
+    options: BisectOptions,
+    *,
+    progress: CommandProgress | None = None,
+) -> CommitWindows:
+    """The first bad commit between last good and first bad, and the first fixed one between last bad and
+    first fixed, wherever the release bisection found both ends of a window."""
+    regression = bisect_source_commits(case, prober, repository, report, options, progress=progress)
+    try:
+        fix = bisect_source_commits(
+            case, prober, repository, report, options, progress=progress, direction=Direction.FIX
+        )
+    except SourceRepositoryError as exc:
+        return CommitWindows(regression, None, fix_skipped=str(exc))
+    return CommitWindows(regression, fix)
+
+
 def bisect_source_commits(
     case: Case,
     prober: Prober,
@@ -193,21 +269,26 @@ def bisect_source_commits(
     options: BisectOptions,
     *,
     progress: CommandProgress | None = None,
+    direction: Direction = Direction.REGRESSION,
 ) -> CommitBisection | None:
-    """Between the last good and first bad release, install the package from each commit and find the first bad.
+    """Between the two releases either side of a step, install the package from each commit and find the first
+    commit after the step: the first bad one (regression, between last good and first bad) or the fixing one
+    (fix, between last bad and first fixed). None when the release bisection left either end unknown.
 
     Each commit probe is a request of its own (the package from its source tree at that sha, the other pins
-    held), stored like any other: a second run at the same commits is answered from the records.
+    held), stored like any other: a second run at the same commits is answered from the records. Only the
+    first-parent line is followed unless ``options.all_commits``.
     """
-    result = report.regression
-    if result.before is None or result.after is None:
+    result = report.regression if direction is Direction.REGRESSION else report.fix
+    if result is None or result.before is None or result.after is None:
         return None
     held = held_pins(case, options)
 
     def probe_source(worktree: Path, sha: str) -> Answer:
         request = prober.request_for(case, held, source=SourceTree(options.package, sha))
         found = prober.probe(case, request, source_tree=worktree)
-        return Answer(found.record.outcome, found.record.timings.total, found.reused)
+        record = found.record
+        return Answer(record.outcome, record.timings.total, found.reused, record.repeats)
 
     def describe(sha: str) -> str:
         return f"{options.package} at commit {sha[:12]}"
@@ -217,7 +298,9 @@ def bisect_source_commits(
         result.before,
         result.after,
         probe_source,
-        policy=VerdictPolicy(different_error_is_bad=options.different_error_is_bad),
+        direction=direction,
+        policy=options.policy,
+        first_parent=not options.all_commits,
         handler=None if progress is None else SearchProgress(progress, describe),
     )
 
@@ -235,7 +318,7 @@ def package_name(text: str) -> NormalizedName:
     return canonicalize_name(text)
 
 
-def bisection_summary(report: BisectionReport, commits: CommitBisection | None) -> str:
+def bisection_summary(report: BisectionReport, commits: CommitWindows | None) -> str:
     """The verdict in a few lines for the terminal; the Markdown report has the evidence."""
     lines = [f"{report.case_id}: {report.package}"]
     regression = report.regression
@@ -244,10 +327,24 @@ def bisection_summary(report: BisectionReport, commits: CommitBisection | None) 
         lines.append(f"  fix:        {report.fix.message}")
     if report.known_bad is not None:
         lines.append(f"  known-bad range: {report.package}{report.known_bad or ' (every release)'}")
-    if commits is not None:
-        first = commits.first_commit
+    if report.confirmation is not None:
+        confirmation = report.confirmation
         lines.append(
-            f"  first bad commit: {first.sha[:12]} {first.subject}" if first else f"  commits: {commits.result.message}"
+            f"  boundaries confirmed: probed again with {confirmation.runs} runs"
+            if confirmation.confirmed
+            else f"  boundaries UNCONFIRMED: a re-probe with {confirmation.runs} runs contradicted a step; "
+            "raise --repeat"
+        )
+    if commits is not None and commits.fix_skipped is not None:
+        lines.append(f"  fixing commit not bisected: {commits.fix_skipped}")
+    for window, label in ((commits.regression, "first bad"), (commits.fix, "first fixed")) if commits else ():
+        if window is None:
+            continue
+        first = window.first_commit
+        lines.append(
+            f"  {label} commit: {first.sha[:12]} {first.subject}"
+            if first
+            else f"  commits ({window.direction.value}): {window.result.message}"
         )
     return "\n".join(lines)
 
@@ -277,6 +374,25 @@ def register(commands: Subcommands) -> None:
         action="store_false",
         help="resolve unpinned dependencies as of today, not as of each release's upload",
     )
+    bisect.add_argument(
+        "--all-commits",
+        action="store_true",
+        help="with --git-repo: bisect inside merged branches too (default: the first-parent line, a merge as one step)",
+    )
+    bisect.add_argument(
+        "--flaky-threshold",
+        type=share,
+        default=None,
+        metavar="P",
+        help="count a FLAKY release as bad only when at least this share of its runs reproduced (0 < P <= 1), "
+        "and skip it below; default: bad when any run reproduced",
+    )
+    bisect.add_argument(
+        "--no-confirm",
+        dest="confirm",
+        action="store_false",
+        help="report the steps without probing the releases either side of them again",
+    )
     add_different_error_option(bisect, old_name="--different-error-is-bad")
     bisect.add_argument("--prereleases", action="store_true", help="include pre-releases")
     bisect.add_argument("--yanked", action="store_true", help="include yanked releases")
@@ -298,29 +414,50 @@ def run(args: argparse.Namespace) -> int:
         different_error_is_bad=args.different_error_is_failure,
         include_prereleases=args.prereleases,
         include_yanked=args.yanked,
+        flaky_threshold=args.flaky_threshold,
+        confirm=args.confirm,
+        all_commits=args.all_commits,
     )
     index = package_index(workspace, sources, offline=args.offline)
     with (
-        make_prober(workspace, spec, sources, fresh=args.fresh, mode=args.mode, preload=args.preload) as prober,
+        make_prober(
+            workspace, spec, sources, fresh=args.fresh, mode=args.mode, repeat=args.repeat, preload=args.preload
+        ) as prober,
         CommandProgress(progress_for(sys.stderr)) as progress,
     ):
         report, releases = bisect_releases(case, prober, index, options, progress=progress)
         commits = None
         if args.git_repo is not None:
-            commits = bisect_source_commits(case, prober, args.git_repo, report, options, progress=progress)
+            commits = bisect_commit_windows(case, prober, args.git_repo, report, options, progress=progress)
     probed = sum(1 for step in report.steps if not step.probe.reused)
     written = write_bisection(
         workspace.reports_dir,
         report,
         releases,
-        repository=repository_url(index, options.package, report.regression.after),
+        repository=repository_url(index, options.package, report.regression.after or report.regression.before),
         command=reproduce_command(case, options),
-        commits=commits,
+        commits=None if commits is None else commits.regression,
+        fix_commits=None if commits is None else commits.fix,
+        fix_skipped=None if commits is None else commits.fix_skipped,
     )
     write_reports(workspace, workspace.cases([args.case]))
     print(bisection_summary(report, commits))
     print(f"{len(report.steps)} probes ({len(report.steps) - probed} from stored records); report: {written}")
+    if report.confirmation is not None:
+        again = {r.version: r.again for r in report.confirmation.reprobes}
+        reused = sum(1 for probe in again.values() if probe.reused)
+        print(f"{len(again)} confirmation probes ({reused} from stored records)")
     if commits is not None:
-        reused = sum(1 for probe in commits.probes if probe.reused)
-        print(f"{len(commits.probes)} commit probes ({reused} from stored records)")
+        print(f"{commits.probes} commit probes ({commits.reused} from stored records)")
     return 0
+
+
+def share(text: str) -> float:
+    """An argparse type: a share of runs, above 0 and at most 1."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0 < value <= 1:
+        raise argparse.ArgumentTypeError(f"{value} is not a share of runs (0 < P <= 1)")
+    return value

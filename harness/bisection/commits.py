@@ -11,7 +11,7 @@ import re
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from packaging.version import InvalidVersion, Version
@@ -44,6 +44,8 @@ _VERSION_PATTERNS = {
 class Commit:
     sha: str
     subject: str
+    authored: str = field(default="", compare=False)
+    """The author date, ISO 8601 as git writes it (``%aI``); shown, never part of a commit's identity."""
 
     def __str__(self) -> str:
         return f"{self.sha[:12]} {self.subject}"
@@ -72,6 +74,8 @@ class CommitBisection:
     """The search result over commit shas."""
     probes: tuple[CommitProbe, ...]
     """Every commit probed, in order (outcomes supplied up front are not repeated here)."""
+    first_parent: bool = False
+    """Only the first-parent line was bisected: a merge counts as one step, its branch's commits unseen."""
 
     @property
     def first_commit(self) -> Commit | None:
@@ -121,7 +125,7 @@ def bisect_commits(
     between = commits_between(
         repository, before_sha, after_sha, first_parent=first_parent, labels=(str(before_release), str(after_release))
     )
-    commits = (Commit(before_sha, _subject(repository, before_sha)), *between)
+    commits = (_commit(repository, before_sha), *between)
     verdicts = {sha: policy.verdict(outcome) for sha, outcome in (known or {}).items()}
     if not verify_ends:
         verdicts.setdefault(before_sha, direction.before)
@@ -152,6 +156,7 @@ def bisect_commits(
         commits=commits,
         result=run.result,
         probes=probes,
+        first_parent=first_parent,
     )
 
 
@@ -227,11 +232,11 @@ def commits_between(
         "--reverse",
         "--ancestry-path",
         *(["--first-parent"] if first_parent else []),
-        "--format=%H%x1f%s",
+        f"--format={_FORMAT}",
         f"{older}..{newer}",
         action="listing the commits between the releases",
     )
-    commits = tuple(Commit(*line.split("\x1f", 1)) for line in listed.splitlines() if line)
+    commits = tuple(_parse_commit(line) for line in listed.splitlines() if line)
     if not commits or commits[-1].sha != newer:
         raise SourceRepositoryError(
             f"no commits lead from {older_label} to {newer_label} in {repository}"
@@ -275,8 +280,18 @@ def _git_checked(repository: Path, *args: str, action: str) -> str:
     return done.stdout
 
 
-def _subject(repository: Path, sha: str) -> str:
-    return _git_checked(repository, "log", "-1", "--format=%s", sha, action="reading a commit subject").strip()
+_FORMAT = "%H%x1f%aI%x1f%s"
+"""sha, author date, subject: the subject last, since it is free text (a unit separator in it stays in it)."""
+
+
+def _parse_commit(line: str) -> Commit:
+    sha, authored, subject = line.split("\x1f", 2)
+    return Commit(sha, subject, authored)
+
+
+def _commit(repository: Path, sha: str) -> Commit:
+    shown = _git_checked(repository, "log", "-1", f"--format={_FORMAT}", sha, action="reading a commit")
+    return _parse_commit(shown.strip("\n"))
 
 
 def _spellings(release: str | Version) -> list[str]:

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Generic, Protocol, TypeVar
 
 from harness.bisection.search import BisectVerdict, Direction, SearchResult, TransitionSearch, VerdictPolicy
-from harness.model.outcome import Outcome
+from harness.model.outcome import Outcome, Repeats
 from harness.probing.lookahead import Lookahead
 
 T = TypeVar("T", bound=Hashable)
@@ -39,6 +39,11 @@ class ProbeAnswer(Protocol):
         """The answer came from a stored record rather than a new run."""
         ...
 
+    @property
+    def repeats(self) -> Repeats | None:
+        """Runs made and how many reproduced, where the probe counted them."""
+        ...
+
 
 A = TypeVar("A", bound=ProbeAnswer)
 
@@ -50,6 +55,7 @@ class Answer:
     outcome: Outcome
     seconds: float = 0.0
     reused: bool = False
+    repeats: Repeats | None = None
 
 
 @dataclass(frozen=True)
@@ -117,7 +123,7 @@ def run_search(
             told.probe_started(event)
             ahead.start(lookahead(search, jobs))
             answer = ahead.answer(item)
-            verdict = policy.verdict(answer.outcome)
+            verdict = policy.verdict(answer.outcome, answer.repeats)
             probes.append(Probed(event, answer, verdict))
             told.probe_finished(event, answer, verdict)
             search = search.fold(item, verdict)

@@ -1,4 +1,4 @@
-"""Compare links between two release tags on the forges whose link form we know."""
+"""Compare links between two release tags, and links to one commit, on the forges whose link forms we know."""
 
 from __future__ import annotations
 
@@ -16,6 +16,12 @@ _COMPARE_FORMS = {
     "codeberg.org": "https://codeberg.org/{path}/compare/{older}...{newer}",
     "gitlab.com": "https://gitlab.com/{path}/-/compare/{older}...{newer}",
 }
+_COMMIT_FORMS = {
+    "github.com": "https://github.com/{path}/commit/{sha}",
+    "www.github.com": "https://github.com/{path}/commit/{sha}",
+    "codeberg.org": "https://codeberg.org/{path}/commit/{sha}",
+    "gitlab.com": "https://gitlab.com/{path}/-/commit/{sha}",
+}
 _REPOSITORY_PATH = re.compile(r"^/([A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+?)(?:\.git)?/?$")
 
 
@@ -30,6 +36,16 @@ def compare_url(repository_url: str, older: Version, newer: Version) -> str | No
     if form is None or match is None:
         return None
     return form.format(path=match.group(1), older=older, newer=newer)
+
+
+def commit_url(repository_url: str, sha: str) -> str | None:
+    """A link to one commit; None for a forge whose commit links we do not know, or a sha that is not hex."""
+    parts = urlsplit(repository_url.strip())
+    form = _COMMIT_FORMS.get(parts.netloc.lower()) if parts.scheme in ("http", "https") else None
+    match = _REPOSITORY_PATH.match(parts.path)
+    if form is None or match is None or not re.fullmatch(r"[0-9a-fA-F]{7,64}", sha):
+        return None
+    return form.format(path=match.group(1), sha=sha)
 
 
 def result_compare_url(result: SearchResult[Version], repository_url: str | None) -> str | None:

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 
 from packaging.version import Version
 
+from harness.bisection.confirm import Confirmation, confirm_boundaries
 from harness.bisection.driver import SearchHandler, run_search
 from harness.bisection.search import (
     BisectVerdict,
@@ -25,7 +26,7 @@ from harness.bisection.search import (
     VerdictPolicy,
 )
 from harness.errors import ConfigError
-from harness.model.outcome import Outcome
+from harness.model.outcome import Outcome, Repeats
 from harness.model.pins import Pin
 
 
@@ -40,6 +41,8 @@ class ProbeOutcome:
     """The outcome came from a stored record rather than a new run."""
     detail: str = ""
     record_key: str | None = None
+    repeats: Repeats | None = None
+    """Runs made and how many reproduced (None: not counted, e.g. the environment could not be built)."""
 
 
 @dataclass(frozen=True)
@@ -76,6 +79,8 @@ class BisectionReport:
     notes: tuple[str, ...]
     finished_at: datetime
     upload_dates: Mapping[Version, datetime] = field(default_factory=lambda: types.MappingProxyType({}))
+    confirmation: Confirmation | None = None
+    """The boundaries probed again after the searches (``regression``/``fix`` are the results after it)."""
 
     def outcome_of(self, version: Version) -> ProbeOutcome | None:
         """The outcome this report relied on for ``version`` (this run's probe, else the one supplied)."""
@@ -107,12 +112,16 @@ def run_bisection(
     policy: VerdictPolicy = _DEFAULT_POLICY,
     handler: SearchHandler[Version] | None = None,
     clock: Callable[[], datetime] = _utcnow,
+    confirm: Callable[[Version], ProbeOutcome] | None = None,
+    confirm_runs: int = 0,
 ) -> BisectionReport:
     """Find where ``package`` started reproducing the case (regression) and where it stopped (fix).
 
     ``releases`` are the candidate releases, oldest first. The regression search bisects between ``good`` and
     the bad release (``bad``, else ``recorded_bad``), or strides backwards from the bad release when no good
-    one is given; the fix search strides forwards from the bad release, newest release first. Raises
+    one is given; the fix search strides forwards from the bad release, newest release first. With ``confirm``
+    (a probe making ``confirm_runs`` runs), the releases either side of each step are probed again and a step
+    they contradict is widened (``bisection.confirm``). Raises
     ConfigError for a release that is not in the list or a good release that is not older than the bad one.
     """
     ordered = tuple(releases)
@@ -154,7 +163,7 @@ def run_bisection(
         return run.result
 
     def verdicts() -> dict[Version, BisectVerdict]:
-        return {version: policy.verdict(result.outcome) for version, result in outcomes.items()}
+        return {version: policy.verdict(result.outcome, result.repeats) for version, result in outcomes.items()}
 
     regression = search(
         TransitionSearch.start(ordered, Direction.REGRESSION, low=good, high=anchor_bad, known=verdicts())
@@ -169,6 +178,13 @@ def run_bisection(
         if fix_from is None
         else search(TransitionSearch.start(ordered, Direction.FIX, low=fix_from, known=verdicts(), newest_first=True))
     )
+
+    confirmation = None
+    if confirm is not None:
+        confirmation = confirm_boundaries(
+            ordered, regression, fix, outcomes, confirm, runs=confirm_runs, policy=policy, handler=handler
+        )
+        regression, fix = confirmation.regression, confirmation.fix
 
     dates = types.MappingProxyType(dict(upload_dates or {}))
     return BisectionReport(
@@ -194,9 +210,11 @@ def run_bisection(
                 fix=fix,
                 dates=dates,
             )
-        ),
+        )
+        + (confirmation.notes if confirmation is not None else ()),
         finished_at=clock(),
         upload_dates=dates,
+        confirmation=confirmation,
     )
 
 
@@ -214,9 +232,10 @@ def known_bad_bounds(
     lower: Version | None = None
     if regression.status is SearchStatus.FOUND:
         lower = regression.after
-    elif regression.status is SearchStatus.AMBIGUOUS:
+    elif regression.status in (SearchStatus.AMBIGUOUS, SearchStatus.UNCONFIRMED) and regression.candidates:
         lower = regression.candidates[0]
-    upper = fix.after if fix is not None and fix.status in (SearchStatus.FOUND, SearchStatus.AMBIGUOUS) else None
+    widened = (SearchStatus.FOUND, SearchStatus.AMBIGUOUS, SearchStatus.UNCONFIRMED)
+    upper = fix.after if fix is not None and fix.status in widened else None
     return lower, upper
 
 
@@ -255,6 +274,13 @@ def _notes(
     notes: list[str] = []
     if policy.different_error_is_bad:
         notes.append("DIFFERENT_ERROR counted as reproducing (policy)")
+    if any(step.probe.outcome is Outcome.FLAKY for step in steps):
+        notes.append(
+            "FLAKY releases counted as bad: a failure seen in any run marks the release (policy)"
+            if policy.flaky_threshold is None
+            else f"FLAKY releases counted as bad only when at least {policy.flaky_threshold:.0%} of their runs "
+            "reproduced, and skipped below that (--flaky-threshold)"
+        )
     for step in steps:
         if step.verdict is BisectVerdict.SKIP:
             detail = _first_line(step.probe.detail)

@@ -10,10 +10,11 @@ from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 
-from harness.bisection.commits import CommitBisection
-from harness.bisection.links import compare_url, result_compare_url
+from harness.bisection.commits import Commit, CommitBisection
+from harness.bisection.confirm_report import confirmation_to_markdown, probe_text, stored_confirmation
+from harness.bisection.links import commit_url, compare_url, result_compare_url
 from harness.bisection.releases import BisectionReport, ProbeOutcome, ProbeStep, known_bad_bounds
-from harness.bisection.search import Direction, SearchResult
+from harness.bisection.search import BisectVerdict, Direction, SearchResult
 from harness.bisection.stored import (
     StoredBisection,
     StoredCommit,
@@ -71,6 +72,8 @@ def report_to_markdown(
             "Compare links assume tags named like the bare version (`1.2.3`); "
             "if the project tags `v1.2.3`, add the `v` in the link.",
         ]
+    if report.confirmation is not None:
+        lines += ["", confirmation_to_markdown(report.confirmation).rstrip("\n")]
     lines += ["", "## Probes", ""]
     if report.steps:
         lines += [
@@ -85,7 +88,10 @@ def report_to_markdown(
     else:
         lines.append("No probes were needed: every outcome was known before this run.")
     if report.prior:
-        verdict = report.policy.verdict
+
+        def verdict(probe: ProbeOutcome) -> BisectVerdict:
+            return report.policy.verdict(probe.outcome, probe.repeats)
+
         lines += [
             "",
             "## Outcomes known before this run",
@@ -94,7 +100,7 @@ def report_to_markdown(
             "| --- | --- | --- | --- | --- |",
         ]
         lines += [
-            f"| {_probe_cells(probe, dates)} | {verdict(probe.outcome).value} | {_detail_cell(probe)} |"
+            f"| {_probe_cells(probe, dates)} | {verdict(probe).value} | {_detail_cell(probe)} |"
             for probe in report.prior
         ]
     if reproduce_command:
@@ -106,18 +112,36 @@ def report_to_markdown(
     return "\n".join(lines) + "\n"
 
 
-def commits_to_markdown(commits: CommitBisection) -> str:
-    """The commit phase's section, appended to the report when ``--git-repo`` was given."""
-    lines = [f"## Commits between {commits.before_release} and {commits.after_release}", ""]
+def commits_to_markdown(commits: CommitBisection, *, repository_url: str | None = None) -> str:
+    """One window of the commit phase, appended to the report when ``--git-repo`` was given."""
+    regression = commits.direction is Direction.REGRESSION
+    lines = [
+        f"## Commits between {commits.before_release} and {commits.after_release}"
+        + ("" if regression else " (the fix)"),
+        "",
+    ]
     first = commits.first_commit
     if first is not None:
-        lines.append(f"First bad commit: `{first.sha[:12]}` {inline(first.subject)}")
+        lines.append(f"{'First bad' if regression else 'First fixed'} commit: {_commit_text(first, repository_url)}")
     else:
         lines.append(inline(commits.result.message))
-        lines += [f"- `{c.sha[:12]}` {inline(c.subject)}" for c in commits.candidates]
+        lines += [f"- {_commit_text(c, repository_url)}" for c in commits.candidates]
+    lines += [
+        "",
+        "Followed the first-parent line: a merge counts as one commit (`--all-commits` bisects inside merged branches)."
+        if commits.first_parent
+        else "Every commit between the releases was a candidate, merged branches included.",
+    ]
     lines += ["", "| commit | outcome |", "|---|---|"]
     lines += [f"| `{p.commit.sha[:12]}` | {p.outcome.value} |" for p in commits.probes]
     return "\n".join(lines) + "\n"
+
+
+def _commit_text(commit: Commit, repository_url: str | None) -> str:
+    link = None if repository_url is None else commit_url(repository_url, commit.sha)
+    sha = f"[`{commit.sha[:12]}`]({link})" if link else f"`{commit.sha[:12]}`"
+    date = f" ({commit.authored[:10]})" if commit.authored else ""
+    return f"{sha} {inline(commit.subject)}{date}"
 
 
 def _dates(report: BisectionReport, extra: Mapping[Version, datetime] | None) -> dict[Version, datetime]:
@@ -158,7 +182,9 @@ def _result_row(result: SearchResult[Version], dates: Mapping[Version, datetime]
 
 
 def _probe_cells(probe: ProbeOutcome, dates: Mapping[Version, datetime]) -> str:
-    return f"{inline(str(probe.version))} | {_day(probe.version, dates)} | {probe.outcome.value}"
+    # Counts only where they tell something: a flaky release, or any release of a repeated case.
+    shown = probe_text(probe) if probe.repeats is not None and probe.repeats.runs > 1 else probe.outcome.value
+    return f"{inline(str(probe.version))} | {_day(probe.version, dates)} | {shown}"
 
 
 def _detail_cell(probe: ProbeOutcome) -> str:
@@ -188,6 +214,7 @@ def stored_bisection(
     repository_url: str | None = None,
     reproduce_command: str | None = None,
     commits: CommitBisection | None = None,
+    fix_commits: CommitBisection | None = None,
 ) -> StoredBisection:
     """The file's value for a report; ``upload_dates`` adds to (and overrides) the report's own."""
     dates = {**report.upload_dates, **(upload_dates or {})}
@@ -211,7 +238,10 @@ def stored_bisection(
             StoredRelease(str(r.version), r.upload_time.isoformat() if r.upload_time else None) for r in releases
         ),
         known_bad_range=report.known_bad,
-        commits=None if commits is None else _commits(commits),
+        commits=None if commits is None else _commits(commits, repository_url),
+        fix_commits=None if fix_commits is None else _commits(fix_commits, repository_url),
+        flaky_threshold=report.policy.flaky_threshold,
+        confirmation=None if report.confirmation is None else stored_confirmation(report.confirmation),
     )
 
 
@@ -266,15 +296,25 @@ def _search(result: SearchResult[Version], dates: Mapping[Version, datetime], re
     )
 
 
-def _commits(commits: CommitBisection) -> StoredCommits:
-    first = commits.first_commit
+def _commits(commits: CommitBisection, repository_url: str | None) -> StoredCommits:
+    def stored(commit: Commit | None) -> StoredCommit | None:
+        if commit is None:
+            return None
+        link = None if repository_url is None else commit_url(repository_url, commit.sha)
+        return StoredCommit(commit.sha, commit.subject, authored=commit.authored or None, url=link)
+
+    first = stored(commits.first_commit)
+    regression = commits.direction is Direction.REGRESSION
     return StoredCommits(
         between=(str(commits.before_release), str(commits.after_release)),
         status=commits.result.status,
         message=commits.result.message,
-        first_bad=None if first is None else StoredCommit(first.sha, first.subject),
-        candidates=tuple(StoredCommit(c.sha, c.subject) for c in commits.candidates),
+        first_bad=first if regression else None,
+        candidates=tuple(c for c in map(stored, commits.candidates) if c is not None),
         probes=tuple(StoredCommitProbe(p.commit.sha, p.outcome.value) for p in commits.probes),
+        direction=commits.direction,
+        first_fixed=None if regression else first,
+        first_parent=commits.first_parent,
     )
 
 

@@ -38,7 +38,7 @@ from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Generic, TypeVar
 
-from harness.model.outcome import Outcome
+from harness.model.outcome import Outcome, Repeats
 
 T = TypeVar("T", bound=Hashable)
 
@@ -53,12 +53,24 @@ class BisectVerdict(enum.Enum):
 
 @dataclass(frozen=True)
 class VerdictPolicy:
-    """How probe outcomes count: REPRODUCED is bad, PASSED good, anything else unusable unless told otherwise."""
+    """How probe outcomes count: REPRODUCED is bad, PASSED good, anything else unusable unless told otherwise.
+
+    A FLAKY release (some of its runs reproduced) is bad: a failure seen at all is evidence that the release
+    carries the bug, while a pass only says it did not show this time. ``flaky_threshold`` asks for more: bad
+    only when at least that share of the runs reproduced, and unusable (skipped) below it.
+    """
 
     different_error_is_bad: bool = False
     """Count DIFFERENT_ERROR as bad, for a search for "when did this start failing at all"."""
+    flaky_threshold: float | None = None
+    """None: FLAKY is bad. A share in (0, 1]: FLAKY is bad at or above it, unusable below."""
 
-    def verdict(self, outcome: Outcome) -> BisectVerdict:
+    def verdict(self, outcome: Outcome, repeats: Repeats | None = None) -> BisectVerdict:
+        """``repeats`` (runs and reproductions) matter only for FLAKY under a threshold."""
+        if outcome is Outcome.FLAKY:
+            if self.flaky_threshold is None or (repeats is not None and repeats.share >= self.flaky_threshold):
+                return BisectVerdict.BAD
+            return BisectVerdict.SKIP
         if outcome is Outcome.REPRODUCED:
             return BisectVerdict.BAD
         if outcome is Outcome.PASSED:
@@ -94,6 +106,10 @@ class SearchStatus(enum.Enum):
     """The list ended without reaching the other side."""
     INVALID_ANCHOR = "invalid_anchor"
     """An item given as known on one side turned out otherwise (or could not be probed)."""
+    UNCONFIRMED = "unconfirmed"
+    """Re-probing the items either side of the step contradicted it (a lucky run); the step lies at one of
+    ``candidates``, between the nearest items still known on each side (``before``/``after``, either may be
+    None). Set by ``bisection.confirm``, never by the search itself."""
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ bisection report at all raises ValueError.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
 from harness.bisection.search import BisectVerdict, Direction, SearchStatus
@@ -73,6 +73,10 @@ class StoredRelease:
 class StoredCommit:
     sha: str
     subject: str
+    authored: str | None = None
+    """The author date (ISO 8601)."""
+    url: str | None = None
+    """The commit on its forge (GitHub, Codeberg, GitLab), where the repository is known."""
 
 
 @dataclass(frozen=True)
@@ -83,14 +87,53 @@ class StoredCommitProbe:
 
 @dataclass(frozen=True)
 class StoredCommits:
-    """The commit phase: the first bad commit between two releases, or the candidates skips left."""
+    """One window of the commit phase: the first commit after the step between two releases (the first bad one
+    for a regression, the fixing one for a fix), or the candidates skips left."""
 
     between: tuple[str, str]
     status: SearchStatus | None
     message: str
     first_bad: StoredCommit | None
+    """For a regression: the first bad commit."""
     candidates: tuple[StoredCommit, ...]
     probes: tuple[StoredCommitProbe, ...]
+    direction: Direction = Direction.REGRESSION
+    first_fixed: StoredCommit | None = None
+    """For a fix: the first fixed commit."""
+    first_parent: bool | None = None
+    """Only the first-parent line was bisected (merges as single steps); None in older files."""
+
+    @property
+    def first(self) -> StoredCommit | None:
+        """The first commit after the step, whichever the direction."""
+        return self.first_bad if self.direction is Direction.REGRESSION else self.first_fixed
+
+
+@dataclass(frozen=True)
+class StoredReprobe:
+    """One release either side of a step, probed again before the step was reported."""
+
+    version: str
+    side: str
+    expected: BisectVerdict | None
+    verdict: BisectVerdict | None
+    """The verdict on both probes' runs pooled."""
+    first_text: str
+    """The search's probe: its outcome and counts, e.g. ``PASSED 0/1``."""
+    again_text: str
+    pooled: str | None = None
+    """Runs pooled, ``reproduced/runs``."""
+
+    @property
+    def confirmed(self) -> bool:
+        return self.verdict is not None and self.verdict is self.expected
+
+
+@dataclass(frozen=True)
+class StoredConfirmation:
+    runs: int
+    """Runs per confirmation probe."""
+    reprobes: tuple[StoredReprobe, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -117,6 +160,15 @@ class StoredBisection:
     known_bad_range: str | None = None
     """The known-bad specifier (``>=1.42.21,<1.43.2``; ``""`` is every release); None when nothing reproduced."""
     commits: StoredCommits | None = None
+    """The regression window of the commit phase (the first bad commit)."""
+    fix_commits: StoredCommits | None = None
+    """The fix window of the commit phase (the first fixed commit)."""
+    flaky_threshold: float | None = None
+    confirmation: StoredConfirmation | None = None
+
+    @property
+    def commit_windows(self) -> tuple[StoredCommits, ...]:
+        return tuple(window for window in (self.commits, self.fix_commits) if window is not None)
 
 
 # --- JSON out ----------------------------------------------------------------------------------------------------
@@ -145,7 +197,29 @@ def bisection_to_json(stored: StoredBisection) -> dict[str, Any]:
     }
     if stored.commits is not None:
         data["commits"] = _commits_json(stored.commits)
+    if stored.fix_commits is not None:
+        data["fix_commits"] = _commits_json(stored.fix_commits)
+    if stored.flaky_threshold is not None:
+        data["policy"]["flaky_threshold"] = stored.flaky_threshold
+    if stored.confirmation is not None:
+        data["confirmation"] = {
+            "runs": stored.confirmation.runs,
+            "reprobes": [_reprobe_json(reprobe) for reprobe in stored.confirmation.reprobes],
+        }
     return data
+
+
+def _reprobe_json(reprobe: StoredReprobe) -> dict[str, Any]:
+    return {
+        "version": reprobe.version,
+        "side": reprobe.side,
+        "expected": None if reprobe.expected is None else reprobe.expected.value,
+        "verdict": None if reprobe.verdict is None else reprobe.verdict.value,
+        "confirmed": reprobe.confirmed,
+        "first": reprobe.first_text,
+        "again": reprobe.again_text,
+        "pooled": reprobe.pooled,
+    }
 
 
 def _probe_json(probe: StoredProbe) -> dict[str, Any]:
@@ -178,15 +252,25 @@ def _search_json(search: StoredSearch) -> dict[str, Any]:
 
 
 def _commits_json(commits: StoredCommits) -> dict[str, Any]:
-    first = commits.first_bad
+    first_name = "first_bad" if commits.direction is Direction.REGRESSION else "first_fixed"
+    shown = [c for c in (commits.first, *commits.candidates) if c is not None]
     return {
+        "direction": commits.direction.value,
         "between": list(commits.between),
         "status": None if commits.status is None else commits.status.value,
         "message": commits.message,
-        "first_bad": None if first is None else {"sha": first.sha, "subject": first.subject},
-        "candidates": [{"sha": c.sha, "subject": c.subject} for c in commits.candidates],
+        first_name: _commit_json(commits.first),
+        "candidates": [_commit_json(c) for c in commits.candidates],
         "probes": [{"sha": p.sha, "outcome": p.outcome_text} for p in commits.probes],
+        "first_parent": commits.first_parent,
+        # Beside the commits rather than inside them, so each commit stays {sha, subject} as readers expect.
+        "authored": {c.sha: c.authored for c in shown if c.authored},
+        "urls": {c.sha: c.url for c in shown if c.url},
     }
+
+
+def _commit_json(commit: StoredCommit | None) -> dict[str, Any] | None:
+    return None if commit is None else {"sha": commit.sha, "subject": commit.subject}
 
 
 # --- JSON in -----------------------------------------------------------------------------------------------------
@@ -226,7 +310,10 @@ def bisection_from_json(data: object) -> StoredBisection:
             if (version := _text(item.get("version")))
         ),
         known_bad_range=_string(data.get("known_bad_range")),
-        commits=_commits_from(data.get("commits")),
+        commits=_commits_from(data.get("commits"), Direction.REGRESSION),
+        fix_commits=_commits_from(data.get("fix_commits"), Direction.FIX),
+        flaky_threshold=_share(policy.get("flaky_threshold")),
+        confirmation=_confirmation_from(data.get("confirmation")),
     )
 
 
@@ -282,16 +369,27 @@ def _known_bad_from(value: object) -> KnownBadRange | None:
         return None
 
 
-def _commits_from(value: object) -> StoredCommits | None:
+def _commits_from(value: object, direction: Direction) -> StoredCommits | None:
     if not isinstance(value, Mapping):
         return None
     between = _texts(value.get("between"))
-    first = _commit(value.get("first_bad"))
+    first_parent = value.get("first_parent")
+    authored, urls = _mapping(value.get("authored")), _mapping(value.get("urls"))
+
+    def _commit(item: object) -> StoredCommit | None:
+        found = _plain_commit(item)
+        if found is None:
+            return None
+        return replace(found, authored=_text(authored.get(found.sha)), url=_text(urls.get(found.sha)))
+
     return StoredCommits(
+        direction=direction,
+        first_parent=first_parent if isinstance(first_parent, bool) else None,
         between=(between[0], between[1]) if len(between) == 2 else ("", ""),
         status=_enum(SearchStatus, value.get("status")),
         message=_string(value.get("message")) or "",
-        first_bad=first,
+        first_bad=_commit(value.get("first_bad")) if direction is Direction.REGRESSION else None,
+        first_fixed=_commit(value.get("first_fixed")) if direction is Direction.FIX else None,
         candidates=tuple(c for c in map(_commit, _list(value.get("candidates"))) if c is not None),
         probes=tuple(
             StoredCommitProbe(sha, str(item.get("outcome", "")))
@@ -301,10 +399,37 @@ def _commits_from(value: object) -> StoredCommits | None:
     )
 
 
-def _commit(value: object) -> StoredCommit | None:
+def _plain_commit(value: object) -> StoredCommit | None:
     if not isinstance(value, Mapping) or not _text(value.get("sha")):
         return None
     return StoredCommit(str(value["sha"]).strip(), _string(value.get("subject")) or "")
+
+
+def _confirmation_from(value: object) -> StoredConfirmation | None:
+    if not isinstance(value, Mapping) or not isinstance(value.get("runs"), int):
+        return None
+    return StoredConfirmation(
+        runs=int(value["runs"]),
+        reprobes=tuple(
+            StoredReprobe(
+                version=version,
+                side=_string(item.get("side")) or "",
+                expected=_enum(BisectVerdict, item.get("expected")),
+                verdict=_enum(BisectVerdict, item.get("verdict")),
+                first_text=_string(item.get("first")) or "",
+                again_text=_string(item.get("again")) or "",
+                pooled=_text(item.get("pooled")),
+            )
+            for item in _mappings(value.get("reprobes"))
+            if (version := _text(item.get("version")))
+        ),
+    )
+
+
+def _share(value: object) -> float | None:
+    if isinstance(value, int | float) and not isinstance(value, bool) and 0 < value <= 1:
+        return float(value)
+    return None
 
 
 # --- small helpers -----------------------------------------------------------------------------------------------

@@ -72,6 +72,8 @@ _OUTCOME_VERDICTS: Mapping[Outcome, GateVerdict] = {
     Outcome.INSTALL_FAILED: GateVerdict.UNDECIDED,
     Outcome.TIMEOUT: GateVerdict.UNDECIDED,
     Outcome.CRASHED: GateVerdict.UNDECIDED,
+    # Reproduced in some runs: an upgrade that fails only sometimes still fails.
+    Outcome.FLAKY: GateVerdict.FAILED,
 }
 
 

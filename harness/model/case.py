@@ -18,6 +18,7 @@ from harness.model.signature import ParamValue, Signature
 CASE_FILE = "case.toml"
 REPLAY_FILE = "replay.py"
 DEFAULT_TIMEOUT_SECONDS = 600.0
+DEFAULT_REPEAT = 1
 _ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
 _PARAMETER_VALUES = "a non-empty list of strings, numbers or booleans"
 
@@ -74,6 +75,17 @@ CASE_TABLE = Table(
                 default=DEFAULT_TIMEOUT_SECONDS,
                 positive=True,
                 invalid="a positive number of seconds",
+            ),
+        ),
+        Field(
+            "repeat",
+            Value(
+                Kind.INTEGER,
+                "How many times one probe runs the replay, each run in its own process: all reproduced is "
+                "REPRODUCED, none PASSED, a mix FLAKY. Raise it for a failure that shows only sometimes.",
+                default=DEFAULT_REPEAT,
+                positive=True,
+                invalid="a positive number of runs",
             ),
         ),
         Field(
@@ -171,6 +183,8 @@ class Case:
     """Parameter grids for a sweep, as (name, values) pairs."""
     extra_requirements: tuple[str, ...] = ()
     """Requirements the replay needs beyond the packages under test (installed unpinned)."""
+    repeat: int = DEFAULT_REPEAT
+    """Runs of the replay per probe (``--repeat`` overrides it)."""
 
     @property
     def replay_file(self) -> Path:
@@ -196,6 +210,8 @@ def parse_case(data: Mapping[str, Any], *, directory: Path, content_hash: str) -
     packages = fields.strings("packages")
     timeout = fields.get("timeout", float, DEFAULT_TIMEOUT_SECONDS)
     assert timeout is not None
+    repeat = fields.get("repeat", int, DEFAULT_REPEAT)
+    assert repeat is not None
 
     parameters = tuple(sorted(fields.table("parameters").data.items()))
     signature_fields = fields.table("signature")
@@ -229,4 +245,5 @@ def parse_case(data: Mapping[str, Any], *, directory: Path, content_hash: str) -
         upstream=fields.get("upstream", str),
         sweep=tuple(sweep),
         extra_requirements=fields.strings("requirements"),
+        repeat=repeat,
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from harness.model.signature import RaisedError, Signature
@@ -18,6 +19,8 @@ class Outcome(enum.Enum):
     INSTALL_FAILED = "INSTALL_FAILED"
     TIMEOUT = "TIMEOUT"
     CRASHED = "CRASHED"
+    FLAKY = "FLAKY"
+    """Repeated runs in one environment disagreed: some reproduced the failure, others did not."""
 
 
 @dataclass(frozen=True)
@@ -64,3 +67,64 @@ def classify_run(observation: RunObservation, signature: Signature) -> Verdict:
     if signature.matches(error):
         return Verdict(Outcome.REPRODUCED, f"{error.type_name}: {error.first_line}")
     return Verdict(Outcome.DIFFERENT_ERROR, f"{error.type_name}: {error.first_line}")
+
+
+@dataclass(frozen=True)
+class Repeats:
+    """How many times a probe ran its replay, and in how many of those runs the failure reproduced."""
+
+    runs: int
+    reproduced: int
+
+    def __post_init__(self) -> None:
+        if self.runs < 1 or not 0 <= self.reproduced <= self.runs:
+            raise ValueError(f"{self.reproduced} reproduced of {self.runs} runs is not a count of runs")
+
+    @property
+    def share(self) -> float:
+        return self.reproduced / self.runs
+
+    def __str__(self) -> str:
+        return f"{self.reproduced}/{self.runs}"
+
+    def __add__(self, other: Repeats) -> Repeats:
+        return Repeats(self.runs + other.runs, self.reproduced + other.reproduced)
+
+
+@dataclass(frozen=True)
+class RepeatedVerdict:
+    """The verdict on several runs of one probe, the counts, and which run's verdict speaks for them."""
+
+    verdict: Verdict
+    repeats: Repeats
+    representative: int
+    """Index of the run whose error (or completion) the record shows: the first that reproduced, else the first
+    run whose outcome is the verdict's."""
+
+
+def classify_runs(verdicts: Sequence[Verdict]) -> RepeatedVerdict:
+    """Fold the verdicts of repeated runs of one probe into one.
+
+    Every run agreeing gives that outcome. Any reproduction next to runs that did not reproduce gives FLAKY: a
+    failure seen at all is evidence, whatever the other runs did. With no reproduction, the first run that did
+    not pass decides (a timeout in one run of three still means the probe could not be trusted to pass).
+    """
+    if not verdicts:
+        raise ValueError("a probe runs its replay at least once")
+    reproduced = [i for i, v in enumerate(verdicts) if v.outcome is Outcome.REPRODUCED]
+    repeats = Repeats(len(verdicts), len(reproduced))
+    if reproduced and len(reproduced) < len(verdicts):
+        first = verdicts[reproduced[0]]
+        detail = f"reproduced in {repeats} runs; {first.detail}"
+        return RepeatedVerdict(Verdict(Outcome.FLAKY, detail), repeats, reproduced[0])
+    if reproduced:
+        return RepeatedVerdict(verdicts[0], repeats, 0)
+    failing = next((i for i, v in enumerate(verdicts) if v.outcome is not Outcome.PASSED), None)
+    if failing is None:
+        return RepeatedVerdict(verdicts[0], repeats, 0)
+    chosen = verdicts[failing]
+    same = sum(1 for v in verdicts if v.outcome is chosen.outcome)
+    if same == len(verdicts):
+        return RepeatedVerdict(chosen, repeats, failing)
+    detail = f"{chosen.detail} (in {same} of {len(verdicts)} runs)"
+    return RepeatedVerdict(Verdict(chosen.outcome, detail), repeats, failing)

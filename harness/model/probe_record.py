@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from harness.model.case import Parameters
-from harness.model.outcome import Outcome
+from harness.model.outcome import Outcome, Repeats
 from harness.model.pins import Pin, pin_set, pins_as_mapping, pins_from_mapping
 
 SCHEMA_VERSION = 1
@@ -43,6 +43,11 @@ class ProbeRequest:
     """Hash of the package sources, so a probe against another index is not mistaken for this one."""
     source: SourceTree | None = None
     """Install this package from its source tree at a commit (the commit phase of a bisection)."""
+    repeat: int = 1
+    """How many times the probe runs the replay (case.toml ``repeat``, ``--repeat``)."""
+    sample: int = 0
+    """Which independent sample of an otherwise equal request this is: a bisection's confirmation re-probe
+    asks for sample 1, so that it is not answered by the very record it is checking."""
 
     def __post_init__(self) -> None:
         # One canonical order, so equal requests are equal values whatever order the pins came in.
@@ -63,6 +68,11 @@ class ProbeRequest:
         if self.source is not None:
             # Only when set, so that every record made before source probes existed keeps its key.
             identity["source"] = [self.source.package, self.source.commit]
+        # Likewise only when not the defaults: a one-run probe keeps the key it always had.
+        if self.repeat != 1:
+            identity["repeat"] = self.repeat
+        if self.sample != 0:
+            identity["sample"] = self.sample
         payload = json.dumps(identity, sort_keys=True)
         return hashlib.sha256(payload.encode()).hexdigest()[:20]
 
@@ -97,6 +107,9 @@ class ProbeRecord:
     mode: str = "isolated"
     environment_id: str | None = None
     sources: Mapping[str, Any] = field(default_factory=dict)
+    repeats: Repeats | None = None
+    """Runs made and how many reproduced; None when the replay never ran (the environment failed to build)
+    or for a record written before probes counted their runs."""
 
     @property
     def key(self) -> str:
@@ -142,6 +155,10 @@ def record_to_json(record: ProbeRecord) -> dict[str, Any]:
         "mode": record.mode,
         "environment_id": record.environment_id,
         "sources": dict(record.sources),
+        "repeat": request.repeat,
+        "sample": request.sample,
+        "runs": None if record.repeats is None else record.repeats.runs,
+        "reproduced": None if record.repeats is None else record.repeats.reproduced,
     }
 
 
@@ -163,7 +180,10 @@ def record_from_json(data: Mapping[str, Any]) -> ProbeRecord:
         current_packages=tuple(data.get("current_packages") or ()),
         sources_digest=data.get("sources_digest", ""),
         source=None if source is None else SourceTree(source["package"], source["commit"]),
+        repeat=int(data.get("repeat", 1)),
+        sample=int(data.get("sample", 0)),
     )
+    runs = data.get("runs")
     return ProbeRecord(
         request=request,
         outcome=Outcome(data["outcome"]),
@@ -183,4 +203,5 @@ def record_from_json(data: Mapping[str, Any]) -> ProbeRecord:
         mode={"forkserver": "fork"}.get(data.get("mode", "isolated"), data.get("mode", "isolated")),
         environment_id=data.get("environment_id"),
         sources=data.get("sources") or {},
+        repeats=None if runs is None else Repeats(int(runs), int(data.get("reproduced", 0))),
     )

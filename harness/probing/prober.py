@@ -10,10 +10,10 @@ from pathlib import Path
 
 from harness.environments.interface import BuildFailure, EnvironmentProvider, EnvironmentRequest, SourceCheckout
 from harness.model.case import Case, Parameters
-from harness.model.outcome import classify_run
 from harness.model.pins import Pin, pin_set
 from harness.model.probe_record import ProbeRecord, ProbeRequest, SourceTree, Timings
 from harness.probing.record_store import RecordStore
+from harness.probing.repeat import run_repeated
 from harness.runners.interface import CaseRunner
 from harness.sources import PackageSources
 
@@ -41,6 +41,7 @@ class Prober:
         python: str,
         sources: PackageSources,
         fresh: bool = False,
+        repeat: int | None = None,
     ) -> None:
         self.provider = provider
         self.runner = runner
@@ -48,6 +49,8 @@ class Prober:
         self.python = python
         self.sources = sources
         self.fresh = fresh
+        self.repeat = repeat
+        """Runs per probe for every case (``--repeat``); None: each case's own ``repeat``."""
 
     def __enter__(self) -> Prober:
         return self
@@ -65,6 +68,8 @@ class Prober:
         exclude_newer: str | None = None,
         current_packages: tuple[str, ...] = (),
         source: SourceTree | None = None,
+        repeat: int | None = None,
+        sample: int = 0,
     ) -> ProbeRequest:
         return ProbeRequest(
             case_id=case.id,
@@ -77,6 +82,8 @@ class Prober:
             current_packages=tuple(sorted(current_packages)) if exclude_newer else (),
             sources_digest=sources_digest(self.sources),
             source=source,
+            repeat=repeat or self.repeat or case.repeat,
+            sample=sample,
         )
 
     def stored(self, request: ProbeRequest) -> ProbeRecord | None:
@@ -122,8 +129,16 @@ class Prober:
                 installer_message=environment.installer_message,
                 timings=Timings(environment.resolve_seconds, environment.install_seconds, 0.0),
             )
-        result = self.runner.run(environment, case, request.parameters)
-        verdict = classify_run(result.observation, case.signature.render(dict(request.parameters)))
+        repeated = run_repeated(
+            self.runner,
+            environment,
+            case,
+            request.parameters,
+            case.signature.render(dict(request.parameters)),
+            repeat=request.repeat,
+            sample=request.sample,
+        )
+        result, verdict = repeated.representative, repeated.judged.verdict
         error = result.observation.error
         return ProbeRecord(
             request=request,
@@ -137,7 +152,8 @@ class Prober:
             traceback_tail=error.traceback_tail if error else (result.observation.stderr_tail or None),
             python_full=result.python_full,
             platform=result.platform,
-            timings=Timings(environment.resolve_seconds, environment.install_seconds, result.seconds),
+            timings=Timings(environment.resolve_seconds, environment.install_seconds, repeated.seconds),
             mode=result.mode,
             environment_id=environment.environment_id,
+            repeats=repeated.judged.repeats,
         )

@@ -12,6 +12,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from packaging.utils import canonicalize_name
 
+from harness.bisection.search import SearchStatus
 from harness.bisection.stored import StoredBisection
 from harness.model.case import Case, Parameters
 from harness.model.pins import Pin
@@ -98,7 +99,9 @@ def bisection_verdict(bisection: StoredBisection) -> str | None:
     """
     parts = []
     regression, fix = bisection.regression, bisection.fix
-    if regression is not None:
+    if regression is not None and regression.status is SearchStatus.UNCONFIRMED:
+        parts.append(f"start unconfirmed: one of {', '.join(regression.candidates) or 'no release known'}")
+    elif regression is not None:
         first_bad, last_good = regression.after, regression.before
         if first_bad:
             since = f"{last_good} last good" if last_good else "bad in the earliest release tested"
@@ -107,7 +110,9 @@ def bisection_verdict(bisection: StoredBisection) -> str | None:
             after = f" (after {last_good})" if last_good else ""
             parts.append(f"introduced in one of {', '.join(regression.candidates)}{after}")
     if fix is not None:
-        if fix.after:
+        if fix.status is SearchStatus.UNCONFIRMED:
+            parts.append(f"fix unconfirmed: one of {', '.join(fix.candidates) or 'no release known'}")
+        elif fix.after:
             parts.append(f"fixed in {fix.after}")
         elif fix.candidates:
             parts.append(f"fixed in one of {', '.join(fix.candidates)}")

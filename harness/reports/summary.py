@@ -39,6 +39,14 @@ class Cell:
         return self.record.request.forced
 
     @property
+    def text(self) -> str:
+        """The outcome as a cell shows it; a flaky one with its counts (``FLAKY 2/6``)."""
+        repeats = self.record.repeats
+        if self.outcome is Outcome.FLAKY and repeats is not None:
+            return f"{self.outcome.value} {repeats}"
+        return self.outcome.value
+
+    @property
     def pins(self) -> tuple[Pin, ...]:
         return self.record.request.pins
 
@@ -198,6 +206,7 @@ def summary_to_json(summary: CaseSummary) -> dict[str, Any]:
                 "row": None if row is None else str(row),
                 "column": [str(pin.version) for pin in column],
                 "outcome": cell.outcome.value,
+                "text": cell.text,
                 "detail": cell.detail,
                 "forced": cell.forced,
                 "record": cell.record_key,
@@ -218,6 +227,7 @@ _SHORT = {
     Outcome.INSTALL_FAILED: "INSTALL_FAILED",
     Outcome.TIMEOUT: "TIMEOUT",
     Outcome.CRASHED: "CRASHED",
+    Outcome.FLAKY: "**FLAKY**",
 }
 
 
@@ -235,7 +245,8 @@ def summary_to_markdown(summary: CaseSummary) -> str:
             if cell is None:
                 cells.append("-")
                 continue
-            text = _SHORT[cell.outcome] + (" (forced)" if cell.forced else "")
+            text = _SHORT[cell.outcome] + cell.text.removeprefix(cell.outcome.value)
+            text += " (forced)" if cell.forced else ""
             if cell.outcome not in (Outcome.REPRODUCED, Outcome.PASSED):
                 notes.append(
                     f"{len(notes) + 1}. {row_label(row)} · {column_label(column)}: {markdown.inline(cell.detail)}"

@@ -97,10 +97,12 @@ def main() -> None:
     replay_path, parameters_json, result_path = sys.argv[1:4]
     timeout = float(sys.argv[4]) if len(sys.argv) > 4 else None
     start_watchdog(timeout, int(sys.argv[5]) if len(sys.argv) > 5 else os.getppid())
-    run_case(replay_path, parameters_json, result_path)
+    run_case(replay_path, parameters_json, result_path, int(sys.argv[6]) if len(sys.argv) > 6 else 0)
 
 
-def run_case(replay_path: str, parameters_json: str, result_path: str) -> None:
+def run_case(replay_path: str, parameters_json: str, result_path: str, run_index: int = 0) -> None:
+    # A repeated probe's runs are numbered, so a replay (or a test's fake package) can seed from the number.
+    os.environ["HARNESS_RUN_INDEX"] = str(run_index)
     report: dict[str, object] = {
         "python": platform.python_version(),
         "python_full": sys.version.replace("\n", " "),

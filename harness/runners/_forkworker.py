@@ -68,7 +68,12 @@ def _child(request: dict[str, object], worker: int) -> None:
     added = [p for p in sys.path if p not in before]
     sys.path[:] = added + before
     importlib.invalidate_caches()
-    _run(str(request["replay"]), json.dumps(request["parameters"]), str(request["result"]))
+    _run(
+        str(request["replay"]),
+        json.dumps(request["parameters"]),
+        str(request["result"]),
+        int(request.get("run_index", 0)),  # type: ignore[call-overload]
+    )
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(0)

@@ -116,14 +116,14 @@ class ForkServerRunner(CaseRunner):
         for worker in workers:
             worker.stop()
 
-    def run(self, environment: Environment, case: Case, parameters: Parameters) -> RunResult:
+    def run(self, environment: Environment, case: Case, parameters: Parameters, *, run_index: int = 0) -> RunResult:
         identities = _identities(environment)
         if case.id in self._unprovable or not any(name in identities for name in self.preload):
-            return self.fallback.run(environment, case, parameters)
+            return self.fallback.run(environment, case, parameters, run_index=run_index)
         modules = self._modules.get(case.id)
         if modules is None:
             # The first probe of a case runs isolated and tells us which modules the case imports.
-            result = self.fallback.run(environment, case, parameters)
+            result = self.fallback.run(environment, case, parameters, run_index=run_index)
             self._modules[case.id] = result.modules
             if self._start_worker(environment, result.modules) is None:
                 self._unprovable.add(case.id)
@@ -131,8 +131,8 @@ class ForkServerRunner(CaseRunner):
         worker = self._matching_worker(identities) or self._start_worker(environment, modules)
         if worker is None:
             self._unprovable.add(case.id)
-            return self.fallback.run(environment, case, parameters)
-        return self._run_forked(worker, environment, case, parameters)
+            return self.fallback.run(environment, case, parameters, run_index=run_index)
+        return self._run_forked(worker, environment, case, parameters, run_index)
 
     def _matching_worker(self, identities: dict[str, tuple[str, str, str]]) -> _Worker | None:
         """A worker every one of whose modules comes from a distribution this environment locks identically."""
@@ -192,7 +192,9 @@ class ForkServerRunner(CaseRunner):
             held[owner] = identities[owner]
         return held
 
-    def _run_forked(self, worker: _Worker, environment: Environment, case: Case, parameters: Parameters) -> RunResult:
+    def _run_forked(
+        self, worker: _Worker, environment: Environment, case: Case, parameters: Parameters, run_index: int = 0
+    ) -> RunResult:
         with tempfile.TemporaryDirectory(prefix="harness-fork-") as scratch:
             report_path = Path(scratch) / "report.json"
             stderr_path = Path(scratch) / "stderr.txt"
@@ -204,6 +206,7 @@ class ForkServerRunner(CaseRunner):
                     "result": str(report_path),
                     "stderr": str(stderr_path),
                     "timeout": case.timeout_seconds,
+                    "run_index": run_index,
                 }
             )
             report = read_bootstrap_report(report_path)

@@ -23,8 +23,10 @@ class RunResult:
 
 class CaseRunner(abc.ABC):
     @abc.abstractmethod
-    def run(self, environment: Environment, case: Case, parameters: Parameters) -> RunResult:
-        """Run the case to completion or timeout; every failure of the case itself is in the result."""
+    def run(self, environment: Environment, case: Case, parameters: Parameters, *, run_index: int = 0) -> RunResult:
+        """Run the case to completion or timeout; every failure of the case itself is in the result.
+
+        ``run_index`` numbers the runs of a repeated probe; the replay sees it as ``HARNESS_RUN_INDEX``."""
 
     def close(self) -> None:  # noqa: B027 - most runners hold nothing open
         """Release what the runner keeps between probes (worker processes)."""

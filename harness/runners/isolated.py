@@ -43,7 +43,7 @@ class IsolatedRunner(CaseRunner):
         # -I keeps the harness's own PYTHONPATH and user site out of the target environment.
         self.environ = environ
 
-    def run(self, environment: Environment, case: Case, parameters: Parameters) -> RunResult:
+    def run(self, environment: Environment, case: Case, parameters: Parameters, *, run_index: int = 0) -> RunResult:
         with tempfile.TemporaryDirectory(prefix="harness-probe-") as scratch:
             report_path = Path(scratch) / "report.json"
             completed = process.run(
@@ -56,6 +56,7 @@ class IsolatedRunner(CaseRunner):
                     report_path,
                     str(case.timeout_seconds),
                     str(os.getpid()),  # the replay's watchdog ends it if this process dies
+                    str(run_index),
                 ],
                 cwd=Path(scratch),
                 env=self.environ,

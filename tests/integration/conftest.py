@@ -84,6 +84,7 @@ def make_project(
     unresolvable: Sequence[str] = ("1.7",),
     timeout: float = 20,
     recorded: str = "1.5",
+    flaky: Sequence[str] = (),
 ) -> FakeProject:
     wheels = root / "wheels"
     package = make_fake_package(
@@ -94,6 +95,7 @@ def make_project(
         crash=crash,
         other_error=other_error,
         unresolvable=unresolvable,
+        flaky=flaky,
         requires={"1.5": ["fakedep>=2"]},
     )
     make_fake_dependency(wheels)

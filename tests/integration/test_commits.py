@@ -13,7 +13,7 @@ import pytest
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 
-from harness.bisection.command import BisectOptions, bisect_source_commits
+from harness.bisection.command import BisectOptions, bisect_commit_windows, bisect_source_commits
 from harness.bisection.commits import (
     Commit,
     bisect_commits,
@@ -22,7 +22,9 @@ from harness.bisection.commits import (
 )
 from harness.bisection.driver import Answer, ProbeEvent, SearchHandler
 from harness.bisection.releases import BisectionReport, ProbeOutcome, run_bisection
+from harness.bisection.report import commits_to_markdown, stored_bisection
 from harness.bisection.search import Direction, SearchStatus
+from harness.bisection.stored import bisection_from_json, bisection_to_json
 from harness.environments.interface import BuildFailure, Environment, EnvironmentProvider, EnvironmentRequest
 from harness.errors import SourceRepositoryError
 from harness.model.case import Case, Parameters, RecordedEnvironment
@@ -33,6 +35,7 @@ from harness.model.signature import RaisedError, Signature
 from harness.probing.prober import Prober
 from harness.probing.record_store import RecordStore
 from harness.process import run
+from harness.reports.html.commits import commit_windows
 from harness.runners.interface import CaseRunner, RunResult
 from harness.sources import PackageSources
 
@@ -273,7 +276,7 @@ class TreeProvider(EnvironmentProvider):
 
 
 class TreeRunner(CaseRunner):
-    def run(self, environment: Environment, case: Case, parameters: Parameters) -> RunResult:
+    def run(self, environment: Environment, case: Case, parameters: Parameters, *, run_index: int = 0) -> RunResult:
         buggy = "BUG" in (environment.location / CORE).read_text()
         error = RaisedError("ValueError", "BUG: n -> n 1") if buggy else None
         return RunResult(RunObservation(0, False, True, error), seconds=0.5)
@@ -331,3 +334,63 @@ def test_a_second_commit_bisection_is_answered_from_stored_records(repo: FakeRep
     assert (again_status, again_first_bad) == (status, first_bad)
     assert again_reused == [True] * len(built)
     assert_clone_untouched(repo)
+
+
+def both_windows_report() -> BisectionReport:
+    """A release bisection over 0.2.0 (good), 0.3.0 (bad), 0.4.0 (fixed)."""
+    good, bad, fixed = Version("0.2.0"), Version("0.3.0"), Version("0.4.0")
+    return run_bisection(
+        case_id=SOURCE_CASE.id,
+        package="fakepkg",
+        releases=(good, bad, fixed),
+        probe=lambda version: ProbeOutcome(version, Outcome.REPRODUCED if version == bad else Outcome.PASSED),
+        good=good,
+        bad=bad,
+    )
+
+
+def test_the_commit_phase_finds_the_first_bad_and_the_first_fixed_commit(repo: FakeRepo, tmp_path: Path) -> None:
+    store = RecordStore(tmp_path / "records")
+    options = BisectOptions(package=canonicalize_name("fakepkg"))
+    with Prober(TreeProvider(), TreeRunner(), store, python="3.11", sources=PackageSources()) as prober:
+        windows = bisect_commit_windows(SOURCE_CASE, prober, repo.path, both_windows_report(), options)
+    assert windows.regression is not None and windows.fix is not None
+    assert windows.regression.first_commit == Commit(repo.shas[5], "Use einops-style pattern in reshape")
+    assert windows.fix.first_commit == Commit(repo.shas[9], "Fix reshape for 1-d input")
+    assert windows.fix.direction is Direction.FIX
+    assert windows.regression.first_parent and windows.fix.first_parent
+    assert windows.fix.first_commit.authored[:4].isdigit()  # the author date, as git wrote it
+
+    stored = stored_bisection(
+        both_windows_report(),
+        repository_url="https://github.com/example/fakepkg",
+        commits=windows.regression,
+        fix_commits=windows.fix,
+    )
+    data = bisection_to_json(stored)
+    assert data["commits"]["first_bad"]["sha"] == repo.shas[5]
+    assert data["fix_commits"]["direction"] == "fix"
+    assert data["fix_commits"]["urls"][repo.shas[9]] == f"https://github.com/example/fakepkg/commit/{repo.shas[9]}"
+    assert data["fix_commits"]["first_fixed"] == {"sha": repo.shas[9], "subject": "Fix reshape for 1-d input"}
+    assert bisection_from_json(data) == stored
+    markdown = commits_to_markdown(windows.fix, repository_url="https://github.com/example/fakepkg")
+    assert f"First fixed commit: [`{repo.shas[9][:12]}`]" in markdown and "first-parent" in markdown
+    html = commit_windows(stored)
+    assert "First bad commit" in html and "First fixed commit" in html
+    assert f'href="https://github.com/example/fakepkg/commit/{repo.shas[9]}"' in html
+
+
+def test_first_parent_steps_over_a_merged_branch_and_all_commits_goes_inside(repo: FakeRepo) -> None:
+    path = repo.path
+    git(path, "checkout", "--quiet", "-b", "topic", repo.shas[7])
+    (path / "topic.txt").write_text("topic\n")
+    git(path, "add", "--all")
+    git(path, "commit", "--quiet", "-m", "Topic work")
+    topic = git(path, "rev-parse", "HEAD")
+    git(path, "checkout", "--quiet", "main")
+    git(path, "merge", "--quiet", "--no-ff", "-m", "Merge topic", "topic")
+    merge = git(path, "rev-parse", "HEAD")
+    plain = [c.sha for c in commits_between(path, repo.shas[7], merge)]
+    first_parent = [c.sha for c in commits_between(path, repo.shas[7], merge, first_parent=True)]
+    assert topic in plain and topic not in first_parent
+    assert first_parent[-1] == merge

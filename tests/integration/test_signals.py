@@ -104,8 +104,13 @@ def test_sigkill_of_the_harness_cannot_leave_the_replay_running(hanging_project:
 def test_ctrl_c_in_fork_mode_stops_at_once(hanging_project: FakeProject) -> None:
     harness = start_harness(hanging_project, "--mode", "fork", "--preload", "fakedep")
 
+    home = hanging_project.environ["HARNESS_HOME"]  # this test's workers only, not other runs on the machine
+
+    def ours() -> list[tuple[int, int, str]]:
+        return [found for found in processes_mentioning("_forkworker.py") if home in found[2]]
+
     def forked_child_running() -> bool:
-        workers = processes_mentioning("_forkworker.py")
+        workers = ours()
         pids = {pid for pid, _, _ in workers}
         return any(ppid in pids for _, ppid, _ in workers)  # a worker's forked child runs the probe
 
@@ -116,4 +121,4 @@ def test_ctrl_c_in_fork_mode_stops_at_once(hanging_project: FakeProject) -> None
     assert status == 130, output
     assert time.monotonic() - started < 10, output
     assert "Traceback" not in output
-    assert wait_for(lambda: not processes_mentioning("_forkworker.py"), 5), processes_mentioning("_forkworker.py")
+    assert wait_for(lambda: not ours(), 5), ours()

@@ -119,7 +119,7 @@ class Provider(EnvironmentProvider):
 
 
 class Runner(CaseRunner):
-    def run(self, environment: Environment, case: Case, parameters: Parameters) -> RunResult:
+    def run(self, environment: Environment, case: Case, parameters: Parameters, *, run_index: int = 0) -> RunResult:
         return RunResult(RunObservation(0, False, True, None), 0.0)
 
 

@@ -41,10 +41,11 @@ def matrix(summary: CaseSummary, packages: Sequence[NormalizedName], *, several:
                 continue
             ordered.append(cell.record)
             style = OUTCOME_STYLES[cell.outcome]
+            counts = cell.text.removeprefix(cell.outcome.value)  # " 2/6" for a flaky cell
             tds.append(
                 f'<td class="cell {outcome_class(cell.outcome)}" data-outcome="{cell.outcome.value}" '
                 f'data-row="{esc(label_row)}" data-column="{esc(label)}"><a href="#probe-{esc(cell.record_key)}" '
-                f'title="{esc(cell.detail)}">{esc(style.symbol)} {esc(style.label)}</a></td>'
+                f'title="{esc(cell.detail)}">{esc(style.symbol)} {esc(style.label)}{esc(counts)}</a></td>'
             )
         body.append(f'<tr><th scope="row" class="mono">{esc(label_row)}</th>{"".join(tds)}</tr>')
     corner = f"{esc(summary.row_package)} ↓" if summary.row_package else ""

@@ -18,6 +18,7 @@ from harness.model.known_bad import KnownBadRange
 from harness.model.outcome import Outcome
 from harness.model.probe_record import ProbeRecord
 from harness.reports.export import bisection_verdict
+from harness.reports.html.commits import commit_windows
 from harness.reports.html.matrix import matrices
 from harness.reports.html.style import OUTCOME_STYLES, SCRIPT, css, esc, outcome_class, plural
 from harness.reports.html.timeline import timeline
@@ -202,7 +203,7 @@ def _case_section(view: _CaseView) -> str:
         rows = "".join(f"<tr><th>{esc(k)}</th><td class='mono'>{esc(v)}</td></tr>" for k, v in view.signature)
         parts.append(f'<table class="plain signature"><caption>Failure signature</caption>{rows}</table>')
     if view.bisections:
-        parts += [timeline(bisection) for bisection in view.bisections]
+        parts += [timeline(bisection) + commit_windows(bisection) for bisection in view.bisections]
     else:
         parts.append('<p class="muted">No bisection recorded for this case.</p>')
     parts.append(matrices(view.summaries, view.packages, probed=bool(view.records)))

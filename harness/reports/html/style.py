@@ -35,6 +35,9 @@ OUTCOME_STYLES: Mapping[Outcome, OutcomeStyle] = {
     Outcome.CRASHED: OutcomeStyle(
         "crashed", "☠", "#CC79A7", hatched=True, meaning="the interpreter died or ran out of memory"
     ),
+    Outcome.FLAKY: OutcomeStyle(
+        "flaky", "≈", "#F0E442", hatched=True, meaning="repeated runs disagreed: the failure occurred in some of them"
+    ),
 }
 
 

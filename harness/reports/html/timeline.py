@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from harness.bisection.search import SearchStatus
 from harness.bisection.stored import StoredBisection, StoredProbe, StoredRelease
 from harness.reports.export import bisection_verdict
 from harness.reports.html.style import OUTCOME_STYLES, esc, outcome_class, plural, version_key
@@ -52,7 +53,9 @@ def boundary_marks(bisection: StoredBisection) -> dict[str, tuple[str, ...]]:
     for search, (before, after) in ((bisection.regression, _MARKS[:2]), (bisection.fix, _MARKS[2:])):
         if search is None:
             continue
-        for name, version in ((before, search.before), (after, search.after)):
+        # An unconfirmed step names no boundary: only its candidates are marked.
+        sides = () if search.status is SearchStatus.UNCONFIRMED else ((before, search.before), (after, search.after))
+        for name, version in sides:
             if version:
                 marks.setdefault(version, []).append(name)
         for version in search.candidates:
