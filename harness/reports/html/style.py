@@ -35,6 +35,13 @@ OUTCOME_STYLES: Mapping[Outcome, OutcomeStyle] = {
     Outcome.CRASHED: OutcomeStyle(
         "crashed", "☠", "#CC79A7", hatched=True, meaning="the interpreter died or ran out of memory"
     ),
+    Outcome.UNAVAILABLE: OutcomeStyle(
+        "unavailable",
+        "↻",
+        "#E0E0E0",
+        hatched=True,
+        meaning="the packages could not be reached (index down, offline): probed again on the next run",
+    ),
 }
 
 
