@@ -153,8 +153,8 @@ def probe_live(cases: Sequence[Case], candidates: Sequence[Pin], prober: Prober)
     return results
 
 
-def _unwritable(exc: OSError) -> UnwritableOutputError:
-    where = exc.filename if exc.filename is not None else "an output file"
+def _unwritable(exc: OSError, target: Path | None = None) -> UnwritableOutputError:
+    where = target or exc.filename or "an output file"
     return UnwritableOutputError(f"cannot write {where}: {exc.strerror or exc}")
 
 
@@ -167,13 +167,13 @@ class GateOutputs:
 
 def write_outputs(decision: GateDecision, outputs: GateOutputs) -> str:
     """Write the requested files; return what goes to standard output. An unwritable file is a HarnessError."""
-    try:
-        if outputs.junit is not None:
-            write_atomically(outputs.junit, junit_xml(decision))
-        if outputs.markdown is not None:
-            write_atomically(outputs.markdown, markdown_summary(decision))
-    except OSError as exc:
-        raise _unwritable(exc) from None
+    files = ((outputs.junit, junit_xml), (outputs.markdown, markdown_summary))
+    for target, render in files:
+        if target is not None:
+            try:
+                write_atomically(target, render(decision))
+            except OSError as exc:
+                raise _unwritable(exc, target) from None
     text = human_summary(decision)
     if outputs.github_annotations:
         annotations = github_annotations(decision)
