@@ -255,16 +255,16 @@ def run(args: argparse.Namespace) -> int:
     static = static_findings(inputs.candidates, inputs.ranges)
     live: list[LiveResult] = []
     if inputs.spec is not None:
+        prober = make_prober(workspace, inputs.spec, package_sources(inputs.spec), fresh=args.fresh, mode=args.mode)
         try:
-            with make_prober(
-                workspace, inputs.spec, package_sources(inputs.spec), fresh=args.fresh, mode=args.mode
-            ) as prober:
+            with prober:
                 live = probe_live(relevant_cases(inputs.cases, inputs.candidates), inputs.candidates, prober)
         except HarnessError as exc:
             _report_usage(str(exc), outputs)
             raise
         finally:
-            report_unreadable(workspace.records)
+            # A stored record the prober could not read was probed again; say which file it skipped, once.
+            report_unreadable(prober.store)
     decision = decide(
         static, live, inputs.accepted, today(), args.strict, different_error_fails=args.different_error_is_failure
     )
