@@ -51,7 +51,7 @@ def discover_cases(cases_root: Path, selectors: tuple[str, ...] = ()) -> list[Ca
         if not cases_root.is_dir():
             raise ConfigError(f"{cases_root}: no cases folder; add a case as described in the README")
         folders = sorted(p for p in cases_root.iterdir() if (p / CASE_FILE).is_file())
-        return [load_case(folder) for folder in folders]
+        return _unique_ids([load_case(folder) for folder in folders])
     cases = []
     for selector in selectors:
         as_path = Path(selector)
@@ -66,7 +66,23 @@ def discover_cases(cases_root: Path, selectors: tuple[str, ...] = ()) -> list[Ca
             raise ConfigError(
                 f"case {selector!r} not found: not a folder with a case.toml, nor one of {', '.join(known) or 'none'}"
             )
-    return cases
+    return _unique_ids(cases)
+
+
+def _unique_ids(cases: list[Case]) -> list[Case]:
+    """The cases, each once; two folders declaring one id would write the same records and summary."""
+    seen: dict[str, Case] = {}
+    unique = []
+    for case in cases:
+        first = seen.setdefault(case.id, case)
+        if first is case:
+            unique.append(case)
+        elif first.directory != case.directory:
+            raise ConfigError(
+                f"case id {case.id!r} is declared by two folders, {first.directory} and {case.directory}; "
+                "give each case its own id"
+            )
+    return unique
 
 
 def load_matrix(path: Path) -> MatrixSpec:

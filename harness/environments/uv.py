@@ -27,7 +27,7 @@ from harness.environments.interface import (
     EnvironmentRequest,
     InstallStage,
 )
-from harness.environments.uv_messages import classify_install_failure, summarize_installer_output
+from harness.environments.uv_messages import classify_install_failure, missing_locations, summarize_installer_output
 from harness.errors import EnvironmentBuildError
 from harness.model.pins import Pin, pin_set
 from harness.pinsources.pylock import load_pylock
@@ -177,7 +177,10 @@ class UvEnvironmentProvider(EnvironmentProvider):
         result = process.run(argv, cwd=staging, env=self._uv_env, timeout=RESOLVE_TIMEOUT)
         if not result.ok:
             shutil.rmtree(staging, ignore_errors=True)
-            return _failure(InstallStage.RESOLVE, result, resolve_seconds=result.seconds)
+            sources = request.sources
+            where = [*filter(None, [sources.index_url]), *sources.extra_index_urls, *sources.find_links]
+            where += [url for _, url in sources.package_indexes]
+            return _failure(InstallStage.RESOLVE, result, where, resolve_seconds=result.seconds)
         shutil.rmtree(lock_dir, ignore_errors=True)
         try:
             os.replace(staging, lock_dir)
@@ -215,7 +218,7 @@ class UvEnvironmentProvider(EnvironmentProvider):
         seconds = created.seconds + (synced.seconds if synced is not created else 0.0)
         if not synced.ok:
             shutil.rmtree(location, ignore_errors=True)
-            return _failure(InstallStage.INSTALL, synced, install_seconds=seconds)
+            return _failure(InstallStage.INSTALL, synced, [url for _, _, url in packages], install_seconds=seconds)
         listed = process.run(
             [self.uv, "pip", "list", "--format", "json", "--python", location / "bin" / "python"],
             env=self._uv_env,
@@ -231,12 +234,19 @@ class UvEnvironmentProvider(EnvironmentProvider):
 
 
 def _failure(
-    stage: InstallStage, result: process.Completed, *, resolve_seconds: float = 0.0, install_seconds: float = 0.0
+    stage: InstallStage,
+    result: process.Completed,
+    locations: list[str],
+    *,
+    resolve_seconds: float = 0.0,
+    install_seconds: float = 0.0,
 ) -> BuildFailure:
     output = result.output if not result.timed_out else f"{stage.value} timed out\n{result.output}"
-    return BuildFailure(
-        stage, classify_install_failure(stage, output), output[-4000:], resolve_seconds, install_seconds
+    # A local index folder or wheel that is not there makes uv's "not found" no proof: an accident, not a verdict.
+    verdict = classify_install_failure(
+        stage, output, interrupted=result.timed_out or result.returncode < 0, missing=missing_locations(locations)
     )
+    return BuildFailure(stage, verdict, output[-4000:], resolve_seconds, install_seconds)
 
 
 def _probe_project(request: EnvironmentRequest) -> str:

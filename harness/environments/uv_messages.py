@@ -3,20 +3,61 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 from harness.environments.interface import InstallStage
 from harness.model.outcome import Outcome, Verdict
 
 # uv prints this line whenever the resolver proved the request impossible, as opposed to failing to fetch.
 _NO_SOLUTION = re.compile(r"No solution found when resolving dependencies|requirements are unsatisfiable")
+# What uv says when the packages could not be reached at this moment. Offline, uv words a cache miss as a
+# resolver conclusion ("Because x was not found in the cache ... unsatisfiable"), but it proves nothing about
+# the index, so it is an accident; so is every network failure and an installer that could not read a file.
+_UNAVAILABLE = re.compile(
+    r"was not found in the cache|network was disabled|Network connectivity is disabled|Failed to fetch"
+    r"|Failed to download|Request failed after|error sending request|tcp connect error|Connection (?:refused|reset)"
+    r"|dns error|failed to lookup address|operation timed out|HTTP status server error|Failed to read from the "
+    r"distribution cache"
+)
 
 
-def classify_install_failure(stage: InstallStage, installer_output: str) -> Verdict:
-    """UNRESOLVABLE only when the resolver proved it; every other failure to build is INSTALL_FAILED."""
+def classify_install_failure(
+    stage: InstallStage, installer_output: str, *, interrupted: bool = False, missing: Sequence[str] = ()
+) -> Verdict:
+    """A verdict only when the failure says something about the versions; otherwise UNAVAILABLE.
+
+    UNRESOLVABLE needs the resolver's proof. ``interrupted`` (the installer timed out or was killed) and
+    ``missing`` (local index folders or files that do not exist: a "not found" then proves nothing) make the
+    failure UNAVAILABLE, as does uv saying it could not reach the packages; every other failure is INSTALL_FAILED.
+    """
     message = summarize_installer_output(installer_output)
+    if missing:
+        return Verdict(Outcome.UNAVAILABLE, f"not found: {', '.join(missing)}\n{message}".rstrip())
+    if interrupted:
+        return Verdict(Outcome.UNAVAILABLE, f"the {stage.value} step was interrupted or timed out\n{message}".rstrip())
+    if _UNAVAILABLE.search(installer_output):
+        return Verdict(Outcome.UNAVAILABLE, message)
     if stage is InstallStage.RESOLVE and _NO_SOLUTION.search(installer_output):
         return Verdict(Outcome.UNRESOLVABLE, message)
     return Verdict(Outcome.INSTALL_FAILED, message)
+
+
+def missing_locations(locations: Iterable[str]) -> tuple[str, ...]:
+    """The local folders and files among ``locations`` (``file://`` URLs or plain paths) that do not exist."""
+    missing = []
+    for location in locations:
+        parts = urlsplit(location)
+        if parts.scheme == "file":
+            path = Path(unquote(parts.path))
+        elif parts.scheme:
+            continue  # a web index (or a source tree named by the lock): only uv can tell whether it answers
+        else:
+            path = Path(location)
+        if not path.exists():
+            missing.append(location)
+    return tuple(dict.fromkeys(missing))
 
 
 def summarize_installer_output(output: str, *, max_lines: int = 12) -> str:

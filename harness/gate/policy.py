@@ -18,7 +18,8 @@ Exit codes (``EXIT_CODES``), most severe first when several apply:
 How a live outcome counts:
 
 - REPRODUCED -> FAILED; PASSED -> CLEAR.
-- UNRESOLVABLE, INSTALL_FAILED, TIMEOUT, CRASHED -> UNDECIDED: nothing was learnt about the recorded failure.
+- UNRESOLVABLE, INSTALL_FAILED, TIMEOUT, CRASHED, UNAVAILABLE -> UNDECIDED: nothing was learnt about the recorded
+  failure (UNAVAILABLE, an accident such as the index being down, is probed again on the next run).
 - DIFFERENT_ERROR -> UNDECIDED. The recorded failure did not occur, but the case did not run through either, so
   the upgrade is neither shown to bring the failure back nor shown to be safe: a release that breaks earlier
   masks the recorded failure. ``different_error_fails=True`` makes it FAILED for teams that want any breakage
@@ -74,6 +75,7 @@ _OUTCOME_VERDICTS: Mapping[Outcome, GateVerdict] = {
     Outcome.CRASHED: GateVerdict.UNDECIDED,
     # Reproduced in some runs: an upgrade that fails only sometimes still fails.
     Outcome.FLAKY: GateVerdict.FAILED,
+    Outcome.UNAVAILABLE: GateVerdict.UNDECIDED,
 }
 
 

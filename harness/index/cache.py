@@ -15,7 +15,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from packaging.utils import canonicalize_name
+from packaging.utils import InvalidName, NormalizedName, canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from harness.index.interface import IndexUnreachableError, PackageIndex, PackageIndexError, Release, UnknownPackageError
@@ -91,7 +91,7 @@ class CachedIndex(PackageIndex):
 
     def project_urls(self, name: str, version: Version) -> Mapping[str, str]:
         """Cached for good once known, since a release's metadata never changes; ``{}`` when not obtainable."""
-        path = self._folder / "project-urls" / canonicalize_name(name) / f"{version}.json"
+        path = self._folder / "project-urls" / _file_name(name) / f"{version}.json"
         with contextlib.suppress(OSError, ValueError):
             document = json.loads(path.read_text(encoding="utf-8"))
             if isinstance(document, dict) and isinstance(document.get("urls"), dict):
@@ -113,7 +113,7 @@ class CachedIndex(PackageIndex):
 
     def listing_path(self, name: str) -> Path:
         """Where the listing of ``name`` is stored (one JSON file per package and index)."""
-        return self._folder / f"{canonicalize_name(name)}.json"
+        return self._folder / f"{_file_name(name)}.json"
 
     def _is_fresh(self, cached: CachedListing, now: float) -> bool:
         # A listing from the future (the clock was turned back) is not trusted as fresh.
@@ -140,6 +140,18 @@ class CachedIndex(PackageIndex):
             if temporary is not None:
                 with contextlib.suppress(OSError):
                     temporary.unlink()
+
+
+def _file_name(name: str) -> NormalizedName:
+    """The name as a file name; anything that is not a valid project name (a path, say) is refused outright.
+
+    versions.toml's names are checked where they are read; this guard keeps any other caller from building a
+    path outside the cache from a name such as "/some/dir/pwned" or "../x".
+    """
+    try:
+        return canonicalize_name(name, validate=True)
+    except InvalidName:
+        raise PackageIndexError(f"{name!r} is not a valid package name") from None
 
 
 def _load_listing(path: Path) -> CachedListing | None:

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import itertools
+import math
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from packaging.utils import NormalizedName, canonicalize_name
+from packaging.utils import InvalidName, NormalizedName, canonicalize_name
+from packaging.version import InvalidVersion, Version
 
 from harness.model.fields import Field, Fields, Kind, Table, Value
 from harness.model.pins import Pin, pin_set
@@ -212,6 +214,9 @@ def parse_case(data: Mapping[str, Any], *, directory: Path, content_hash: str) -
     assert timeout is not None
     repeat = fields.get("repeat", int, DEFAULT_REPEAT)
     assert repeat is not None
+    if not math.isfinite(timeout):
+        # TOML allows nan and inf; neither is a time limit a process wait can keep.
+        raise fields.error("timeout", f"a positive number of seconds; got {timeout}")
 
     parameters = tuple(sorted(fields.table("parameters").data.items()))
     signature_fields = fields.table("signature")
@@ -229,7 +234,12 @@ def parse_case(data: Mapping[str, Any], *, directory: Path, content_hash: str) -
     recorded_pins = []
     for name, version in recorded_fields.data.items():
         if name != "python":
-            recorded_pins.append(Pin.of(name, version))
+            try:
+                recorded_pins.append(Pin(canonicalize_name(name, validate=True), Version(version)))
+            except InvalidName:
+                raise recorded_fields.error(name, "a package name (letters, digits, '.', '_' and '-')") from None
+            except InvalidVersion:
+                raise recorded_fields.error(name, f'a version (PEP 440), e.g. "1.42.21"; got {version!r}') from None
     sweep = [(name, tuple(values)) for name, values in fields.table("sweep").data.items()]
 
     return Case(

@@ -13,6 +13,7 @@ from packaging.version import InvalidVersion, Version
 
 from harness.errors import ConfigError
 from harness.model.fields import Field, Fields, Kind, Table, Value
+from harness.model.names import package_name
 from harness.model.pins import Pin
 
 LATEST = "latest"
@@ -179,7 +180,7 @@ def parse_matrix(data: Mapping[str, Any], source: str = "versions.toml") -> Matr
     fields.check(MATRIX_TABLE)
     python = fields.get("python", str, DEFAULT_PYTHON) or DEFAULT_PYTHON
     packages = fields.table("packages")
-    axes = tuple(_parse_axis(name, packages) for name in packages.data)
+    axes = tuple(_parse_axis(name, packages, source) for name in packages.data)
     exclusions = tuple(_parse_exclusion(i, item, source) for i, item in enumerate(fields.get("exclude", list) or []))
     known = {axis.name for axis in axes}
     for exclusion in exclusions:
@@ -197,7 +198,9 @@ def parse_matrix(data: Mapping[str, Any], source: str = "versions.toml") -> Matr
     return MatrixSpec(python=python, axes=axes, exclusions=exclusions, sources=sources, source_file=source)
 
 
-def _parse_axis(raw_name: str, packages: Fields) -> PackageAxis:
+def _parse_axis(raw_name: str, packages: Fields, source: str) -> PackageAxis:
+    # Checked first: the name becomes part of cache paths (a listing per package), so "/some/dir" must stop here.
+    name = package_name(raw_name, what=f"{source}: [packages.NAME]")
     table = packages.table(raw_name)
     versions = table.strings("versions")
     for text in versions:
@@ -211,7 +214,7 @@ def _parse_axis(raw_name: str, packages: Fields) -> PackageAxis:
         specifier = SpecifierSet(range_text) if range_text is not None else None
     except InvalidSpecifier:
         raise table.error("range", f'a version specifier such as ">=1.42,<1.44"; got {range_text!r}') from None
-    return PackageAxis(canonicalize_name(raw_name), versions, specifier, table.get("index", str))
+    return PackageAxis(name, versions, specifier, table.get("index", str))
 
 
 def _parse_exclusion(position: int, item: Mapping[str, Any], source: str) -> Exclusion:
@@ -222,7 +225,7 @@ def _parse_exclusion(position: int, item: Mapping[str, Any], source: str) -> Exc
             spec = SpecifierSet(text) if text[:1] in "<>=!~" else SpecifierSet(f"=={text}")
         except InvalidSpecifier:
             raise ConfigError(f"{where}: expected a version or specifier; got {text!r}") from None
-        specifiers.append((canonicalize_name(name), spec))
+        specifiers.append((package_name(name, what=f"{where}: package"), spec))
     return Exclusion(tuple(specifiers))
 
 

@@ -10,7 +10,13 @@ from harness.model.signature import RaisedError, Signature
 
 
 class Outcome(enum.Enum):
-    """What one probe of one case in one environment found."""
+    """What one probe of one case in one environment found: a verdict about the versions, or an accident.
+
+    Every outcome but UNAVAILABLE is a verdict: probing the same request again would find the same. UNAVAILABLE
+    is an accident of the moment (the index unreachable, an offline cache miss, a missing ``file://`` folder,
+    an installer interrupted or out of time): it is recorded so reports show it, but never reused as an answer,
+    so the next run probes again.
+    """
 
     REPRODUCED = "REPRODUCED"
     PASSED = "PASSED"
@@ -21,6 +27,12 @@ class Outcome(enum.Enum):
     CRASHED = "CRASHED"
     FLAKY = "FLAKY"
     """Repeated runs in one environment disagreed: some reproduced the failure, others did not."""
+    UNAVAILABLE = "UNAVAILABLE"
+
+    @property
+    def is_verdict(self) -> bool:
+        """Whether the outcome says something about the versions, rather than about the moment it was probed."""
+        return self is not Outcome.UNAVAILABLE
 
 
 @dataclass(frozen=True)

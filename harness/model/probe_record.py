@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from packaging.utils import InvalidName, canonicalize_name
+from packaging.version import InvalidVersion, Version
+
 from harness.model.case import Parameters
+from harness.model.names import is_case_id
 from harness.model.outcome import Outcome, Repeats
-from harness.model.pins import Pin, pin_set, pins_as_mapping, pins_from_mapping
+from harness.model.pins import Pin, pin_set, pins_as_mapping
 
 SCHEMA_VERSION = 1
 
@@ -116,7 +121,26 @@ class ProbeRecord:
         return self.request.key
 
 
+# Bounds on the untrusted text a record keeps (characters), so one 20 MB exception message cannot make a 60 MB
+# record and an 80 MB page; the cut is marked where it was made.
+TEXT_LIMITS = {"detail": 2_000, "message": 20_000, "traceback_tail": 20_000, "installer_message": 10_000}
+
+
+def capped(text: str, limit: int, *, keep_end: bool = False) -> str:
+    """``text`` bounded to about ``limit`` characters, with a marker saying how much was cut and where."""
+    if len(text) <= limit:
+        return text
+    cut = len(text) - limit
+    marker = f"[... {cut} characters cut ...]"
+    return f"{marker}\n{text[-limit:]}" if keep_end else f"{text[:limit]}\n{marker}"
+
+
+def _capped_or_none(text: str | None, limit: int, *, keep_end: bool = False) -> str | None:
+    return None if text is None else capped(text, limit, keep_end=keep_end)
+
+
 def record_to_json(record: ProbeRecord) -> dict[str, Any]:
+    """The record as JSON; untrusted texts are capped here (``TEXT_LIMITS``), tracebacks keeping their end."""
     request = record.request
     return {
         "schema": SCHEMA_VERSION,
@@ -134,15 +158,15 @@ def record_to_json(record: ProbeRecord) -> dict[str, Any]:
         if request.source is None
         else {"package": request.source.package, "commit": request.source.commit},
         "outcome": record.outcome.value,
-        "detail": record.detail,
+        "detail": capped(record.detail, TEXT_LIMITS["detail"]),
         "error": None
         if record.error_type is None
         else {
-            "type": record.error_type,
-            "message": record.error_message,
-            "traceback_tail": record.traceback_tail,
+            "type": capped(record.error_type, TEXT_LIMITS["detail"]),
+            "message": _capped_or_none(record.error_message, TEXT_LIMITS["message"]),
+            "traceback_tail": _capped_or_none(record.traceback_tail, TEXT_LIMITS["traceback_tail"], keep_end=True),
         },
-        "installer_message": record.installer_message,
+        "installer_message": _capped_or_none(record.installer_message, TEXT_LIMITS["installer_message"], keep_end=True),
         "resolved": pins_as_mapping(record.resolved),
         "python_full": record.python_full,
         "platform": record.platform,
@@ -162,46 +186,173 @@ def record_to_json(record: ProbeRecord) -> dict[str, Any]:
     }
 
 
-def record_from_json(data: Mapping[str, Any]) -> ProbeRecord:
-    """Inverse of ``record_to_json``; raises KeyError/ValueError/TypeError on a malformed record."""
+def record_from_json(data: object) -> ProbeRecord:
+    """Inverse of ``record_to_json``, checking every field: anything else raises one ValueError with the reason.
+
+    The reason names the field (``field 'requested.fakepkg': '1.x' is not a valid version``), so a report can
+    say why it skipped a file; a record that passes is safe to use everywhere (no None where text is expected).
+    """
+    if not isinstance(data, Mapping):
+        raise ValueError(f"expected a JSON object, got {_kind(data)}")
+    fields = _Reader(data)
+    if "schema" not in data:
+        raise ValueError("field 'schema' is missing")
     if data.get("schema") != SCHEMA_VERSION:
         raise ValueError(f"unsupported record schema {data.get('schema')!r}")
-    error = data.get("error") or {}
-    timings = data.get("timings") or {}
-    source = data.get("source")
+    case_id = fields.text("case_id")
+    if not is_case_id(case_id):
+        raise ValueError(f"field 'case_id': {case_id!r} is not a case id")
+    source = fields.table("source", required=False)
+    error = fields.table("error", required=False)
+    timings = fields.table("timings", required=False)
+    mode = fields.optional_text("mode") or "isolated"
+    outcome_text = fields.text("outcome")
+    try:
+        outcome = Outcome(outcome_text)
+    except ValueError:
+        raise ValueError(f"field 'outcome': {outcome_text!r} is not an outcome") from None
     request = ProbeRequest(
-        case_id=data["case_id"],
-        case_hash=data["case_hash"],
-        parameters=tuple(sorted(data["parameters"].items())),
-        pins=pins_from_mapping(data["requested"]),
-        python=data["python"],
-        forced=bool(data.get("forced", False)),
-        exclude_newer=data.get("exclude_newer"),
-        current_packages=tuple(data.get("current_packages") or ()),
-        sources_digest=data.get("sources_digest", ""),
-        source=None if source is None else SourceTree(source["package"], source["commit"]),
-        repeat=int(data.get("repeat", 1)),
-        sample=int(data.get("sample", 0)),
+        case_id=case_id,
+        case_hash=fields.text("case_hash"),
+        parameters=fields.parameters("parameters"),
+        pins=fields.pins("requested"),
+        python=fields.text("python"),
+        forced=fields.flag("forced"),
+        exclude_newer=fields.optional_text("exclude_newer"),
+        current_packages=fields.texts("current_packages"),
+        sources_digest=fields.optional_text("sources_digest") or "",
+        source=None
+        if source is None
+        else SourceTree(source.text("package", "source."), source.text("commit", "source.")),
+        repeat=fields.count("repeat", default=1),
+        sample=fields.count("sample", default=0),
     )
-    runs = data.get("runs")
+    runs = fields.optional_count("runs")
     return ProbeRecord(
         request=request,
-        outcome=Outcome(data["outcome"]),
-        detail=data["detail"],
-        resolved=pins_from_mapping(data.get("resolved") or {}),
-        error_type=error.get("type"),
-        error_message=error.get("message"),
-        traceback_tail=error.get("traceback_tail"),
-        installer_message=data.get("installer_message"),
-        python_full=data.get("python_full"),
-        platform=data.get("platform"),
-        timings=Timings(
-            float(timings.get("resolve", 0)), float(timings.get("install", 0)), float(timings.get("run", 0))
-        ),
-        started_at=data.get("started_at", ""),
+        outcome=outcome,
+        detail=fields.text("detail"),
+        resolved=fields.pins("resolved", required=False),
+        error_type=None if error is None else error.optional_text("type", "error."),
+        error_message=None if error is None else error.optional_text("message", "error."),
+        traceback_tail=None if error is None else error.optional_text("traceback_tail", "error."),
+        installer_message=fields.optional_text("installer_message"),
+        python_full=fields.optional_text("python_full"),
+        platform=fields.optional_text("platform"),
+        timings=Timings()
+        if timings is None
+        else Timings(*(timings.number(name, "timings.") for name in ("resolve", "install", "run"))),
+        started_at=fields.optional_text("started_at") or "",
         # Records written before the mode was named as the user names it said "forkserver".
-        mode={"forkserver": "fork"}.get(data.get("mode", "isolated"), data.get("mode", "isolated")),
-        environment_id=data.get("environment_id"),
-        sources=data.get("sources") or {},
-        repeats=None if runs is None else Repeats(int(runs), int(data.get("reproduced", 0))),
+        mode={"forkserver": "fork"}.get(mode, mode),
+        environment_id=fields.optional_text("environment_id"),
+        sources=fields.mapping("sources"),
+        repeats=None if runs is None else Repeats(runs, fields.count("reproduced", default=0)),
     )
+
+
+class _Reader:
+    """Typed access to one JSON object's fields; every mismatch is a ValueError naming the field."""
+
+    def __init__(self, data: Mapping[str, Any]) -> None:
+        self.data = data
+
+    def _value(self, name: str, prefix: str, *, required: bool) -> Any:
+        if name not in self.data:
+            if required:
+                raise ValueError(f"field '{prefix}{name}' is missing")
+            return None
+        return self.data[name]
+
+    def text(self, name: str, prefix: str = "") -> str:
+        value = self._value(name, prefix, required=True)
+        if not isinstance(value, str):
+            raise ValueError(f"field '{prefix}{name}': expected text, got {_kind(value)}")
+        return value
+
+    def optional_text(self, name: str, prefix: str = "") -> str | None:
+        value = self._value(name, prefix, required=False)
+        if value is not None and not isinstance(value, str):
+            raise ValueError(f"field '{prefix}{name}': expected text or null, got {_kind(value)}")
+        return value
+
+    def flag(self, name: str) -> bool:
+        value = self._value(name, "", required=False)
+        if value is not None and not isinstance(value, bool):
+            raise ValueError(f"field '{name}': expected true or false, got {_kind(value)}")
+        return bool(value)
+
+    def number(self, name: str, prefix: str = "") -> float:
+        value = self._value(name, prefix, required=False)
+        if value is None:
+            return 0.0
+        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+            raise ValueError(f"field '{prefix}{name}': expected a number of seconds, got {value!r:.40}")
+        return float(value)
+
+    def optional_count(self, name: str) -> int | None:
+        value = self._value(name, "", required=False)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
+            raise ValueError(f"field '{name}': expected a whole number, got {value!r:.40}")
+        return value
+
+    def count(self, name: str, *, default: int) -> int:
+        value = self.optional_count(name)
+        return default if value is None else value
+
+    def texts(self, name: str) -> tuple[str, ...]:
+        value = self._value(name, "", required=False)
+        if value is None:
+            return ()
+        if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+            raise ValueError(f"field '{name}': expected a list of texts, got {_kind(value)}")
+        return tuple(value)
+
+    def mapping(self, name: str) -> Mapping[str, Any]:
+        value = self._value(name, "", required=False)
+        if value is None:
+            return {}
+        if not isinstance(value, dict):
+            raise ValueError(f"field '{name}': expected an object, got {_kind(value)}")
+        return value
+
+    def table(self, name: str, *, required: bool = True) -> _Reader | None:
+        value = self._value(name, "", required=required)
+        if value is None:
+            return None
+        if not isinstance(value, dict):
+            raise ValueError(f"field '{name}': expected an object{'' if required else ' or null'}, got {_kind(value)}")
+        return _Reader(value)
+
+    def parameters(self, name: str) -> Parameters:
+        value = self._value(name, "", required=True)
+        if not isinstance(value, dict):
+            raise ValueError(f"field '{name}': expected an object, got {_kind(value)}")
+        for key, item in value.items():
+            if not isinstance(item, str | int | float | bool):
+                raise ValueError(f"field '{name}.{key}': expected a string, number or boolean, got {_kind(item)}")
+        return tuple(sorted(value.items()))
+
+    def pins(self, name: str, *, required: bool = True) -> tuple[Pin, ...]:
+        value = self._value(name, "", required=required)
+        if value is None:
+            return ()
+        if not isinstance(value, dict):
+            raise ValueError(f"field '{name}': expected an object of package versions, got {_kind(value)}")
+        pins = []
+        for package, version in value.items():
+            if not isinstance(version, str):
+                raise ValueError(f"field '{name}.{package}': expected a version, got {_kind(version)}")
+            try:
+                pins.append(Pin(canonicalize_name(package, validate=True), Version(version)))
+            except InvalidName:
+                raise ValueError(f"field '{name}': {package!r:.60} is not a package name") from None
+            except InvalidVersion:
+                raise ValueError(f"field '{name}.{package}': {version!r:.60} is not a valid version") from None
+        return pin_set(pins)
+
+
+def _kind(value: object) -> str:
+    kinds = {type(None): "null", bool: "a boolean", int: "a number", float: "a number", str: "text"}
+    kinds |= {list: "a list", dict: "an object"}
+    return kinds.get(type(value), type(value).__name__)

@@ -87,7 +87,11 @@ class Prober:
         )
 
     def stored(self, request: ProbeRequest) -> ProbeRecord | None:
-        return None if self.fresh else self.store.get(request.case_id, request.key)
+        """The stored record that answers ``request``; an accident (UNAVAILABLE) is no answer, so it is probed again."""
+        if self.fresh:
+            return None
+        record = self.store.get(request.case_id, request.key)
+        return record if record is not None and record.outcome.is_verdict else None
 
     def probe(self, case: Case, request: ProbeRequest, *, source_tree: Path | None = None) -> ProbeResult:
         """The stored record for ``request``, else a new one; a request with a ``source`` builds the package

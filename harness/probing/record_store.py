@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
+import stat
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TextIO
 
+from harness import markdown
 from harness.files import write_json
 from harness.model.probe_record import ProbeRecord, record_from_json, record_to_json
 
@@ -19,6 +22,8 @@ class RecordStore:
         self.root = root
         self.unreadable: list[Path] = []
         """Files under ``root`` that are not probe records, in the order met; see ``report_unreadable``."""
+        self.reasons: dict[Path, str] = {}
+        """Why each of ``unreadable`` is not a probe record."""
 
     def path_for(self, case_id: str, key: str) -> Path:
         return self.root / case_id / f"{key}.json"
@@ -41,13 +46,35 @@ class RecordStore:
 
     def _load(self, path: Path) -> ProbeRecord | None:
         try:
-            return record_from_json(json.loads(path.read_text(encoding="utf-8")))
+            text = _read_regular_file(path)
         except FileNotFoundError:
             return None
-        except (OSError, ValueError, KeyError, TypeError):
+        except (OSError, UnicodeDecodeError) as exc:
+            return self._skip(path, getattr(exc, "strerror", None) or str(exc))
+        try:
+            return record_from_json(json.loads(text))
+        except RecursionError:
+            return self._skip(path, "nested too deeply")
+        except ValueError as exc:
             # A truncated or foreign file must not stop a run: note it, treat the probe as not yet done.
-            self.unreadable.append(path)
-            return None
+            reason = "not valid JSON, perhaps cut short" if isinstance(exc, json.JSONDecodeError) else str(exc)
+            return self._skip(path, reason)
+
+    def _skip(self, path: Path, reason: str) -> ProbeRecord | None:
+        """Note ``path`` as not a probe record; no record stands for it."""
+        self.unreadable.append(path)
+        self.reasons.setdefault(path, reason)
+        return None
+
+
+def _read_regular_file(path: Path) -> str:
+    """The file's text; anything but a regular file (a FIFO would block a reader forever) is an OSError."""
+    # Opened without blocking and checked on the open descriptor, so a FIFO swapped in after a check cannot hang.
+    descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    with os.fdopen(descriptor, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+            raise OSError(0, "not a regular file")
+        return handle.read().decode("utf-8")
 
 
 def report_unreadable(store: RecordStore, stream: TextIO | None = None) -> None:
@@ -58,8 +85,10 @@ def report_unreadable(store: RecordStore, stream: TextIO | None = None) -> None:
     """
     out = sys.stderr if stream is None else stream
     for path in dict.fromkeys(store.unreadable):
-        out.write(f"harness: skipped {_shown(path)}: not a probe record\n")
+        reason = store.reasons.get(path, "unreadable")
+        out.write(f"harness: skipped {_shown(path)}: not a probe record ({markdown.safe_line(reason, 200)})\n")
     store.unreadable.clear()
+    store.reasons.clear()
 
 
 def _shown(path: Path) -> Path:

@@ -11,6 +11,7 @@ from harness.errors import ConfigError
 from harness.files import write_atomically
 from harness.model.outcome import Outcome
 from harness.model.pins import Pin
+from harness.probing.record_store import report_unreadable
 from harness.reports.export import install_command_for, render_bug_report
 from harness.reports.site import read_bisections, write_reports
 from harness.workspace import Workspace
@@ -47,11 +48,13 @@ def run_export(args: argparse.Namespace) -> int:
     workspace = Workspace.at(args.root)
     (case,) = workspace.cases([args.case])
     wanted = {Pin.parse(text) for text in args.with_}
+    store = workspace.records
     candidates = [
         record
-        for record in workspace.records.records(case.id)
+        for record in store.records(case.id)
         if record.outcome is Outcome.REPRODUCED and wanted <= set(record.request.pins)
     ]
+    report_unreadable(store)
     if not candidates:
         raise ConfigError(
             f"no REPRODUCED record of {case.id} with {', '.join(map(str, wanted)) or 'any versions'}; "

@@ -1,4 +1,9 @@
-"""Reproducer export: one probe record turned into a paste-ready Markdown bug report for an upstream issue."""
+"""Reproducer export: one probe record turned into a paste-ready Markdown bug report for an upstream issue.
+
+A record's texts (the exception, the installer's output, the platform) and a case's title are untrusted: every
+one goes through ``harness.markdown`` (inline text escaped, fenced text with control characters made visible),
+so the report is safe both as Markdown on GitHub and when ``export`` prints it to a terminal.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +19,7 @@ from packaging.utils import canonicalize_name
 
 from harness.bisection.search import SearchStatus
 from harness.bisection.stored import StoredBisection
+from harness.markdown import inline, one_line, visible
 from harness.model.case import Case, Parameters
 from harness.model.pins import Pin
 from harness.model.probe_record import ProbeRecord
@@ -53,13 +59,13 @@ def render_bug_report(
     """Markdown for an upstream issue: title, steps with a standalone script, the traceback, the environment."""
     pins = _ordered_pins(record.request.pins, case.packages)
     python = record.python_full or record.request.python
-    lines = [f"# {case.title}", ""]
+    lines = [f"# {inline(case.title)}", ""]
     lines += [_summary(record, pins, python), ""]
     verdict = bisection_verdict(bisection) if bisection else None
     if bisection and verdict:
         package = bisection.package
         label = f"Bisection ({package})" if package else "Bisection"
-        lines += [f"**{label}:** {verdict}.", ""]
+        lines += [f"**{inline(label)}:** {inline(verdict)}.", ""]
     lines += ["## Steps to reproduce", ""]
     lines += [_fenced(f"{install_command}\npython {SCRIPT_NAME}", "sh"), ""]
     lines += [f"`{SCRIPT_NAME}`:", ""]
@@ -70,8 +76,8 @@ def render_bug_report(
     lines += _environment_table(record, python)
     lines += [""]
     if case.upstream:
-        lines += [f"Related: {case.upstream}", ""]
-    found = f", probed {record.started_at}" if record.started_at else ""
+        lines += [f"Related: {_link(case.upstream)}", ""]
+    found = f", probed {inline(record.started_at, 60)}" if record.started_at else ""
     lines += [f"<sub>Found by the harness: case `{case.id}`, record `{record.key}`{found}.</sub>", ""]
     return "\n".join(lines)
 
@@ -128,7 +134,8 @@ def fence_for(text: str) -> str:
 
 
 def _fenced(text: str, language: str) -> str:
-    body = text.rstrip("\n")
+    # Inside a fence Markdown is inert, but a terminal still obeys ESC and the eye still misreads U+202E.
+    body = visible(text).rstrip("\n")
     fence = fence_for(body)
     return f"{fence}{language}\n{body}\n{fence}"
 
@@ -136,9 +143,25 @@ def _fenced(text: str, language: str) -> str:
 def _summary(record: ProbeRecord, pins: Sequence[Pin], python: str) -> str:
     versions = ", ".join(f"`{pin}`" for pin in pins) or "the default versions"
     where = f"Python {python}" + (f" on {record.platform}" if record.platform else "")
+    where = inline(where)
     if record.error_type:
-        return f"The script below raises `{record.error_type}` with {versions} ({where})."
-    return f"With {versions} ({where}) the script below gives: {record.detail}"
+        return f"The script below raises {_code(record.error_type)} with {versions} ({where})."
+    return f"With {versions} ({where}) the script below gives: {inline(record.detail)}"
+
+
+def _code(text: str) -> str:
+    """An inline code span that no backtick in ``text`` can close early, on one visible line."""
+    body = visible(one_line(text, 200))
+    fence = "`" * (max((len(run) for run in _BACKTICK_RUN.findall(body)), default=0) + 1)
+    padded = f" {body} " if body.startswith("`") or body.endswith("`") else body
+    return f"{fence}{padded}{fence}"
+
+
+def _link(url: str) -> str:
+    # Only a plain web address is left as a link; anything else is shown as text.
+    if re.fullmatch(r"https?://[^\s<>\x00-\x1f\x7f-\x9f]+", url) and visible(url) == url:
+        return url
+    return inline(url)
 
 
 def _observed(record: ProbeRecord) -> str:
@@ -159,16 +182,12 @@ def _environment_table(record: ProbeRecord, python: str) -> list[str]:
     pins = record.resolved or record.request.pins
     rows = ["| package | version |", "| --- | --- |"]
     for pin in sorted(pins):
-        name = f"**{pin.name}**" if pin.name in requested else str(pin.name)
-        rows.append(f"| {_cell(name)} | {_cell(str(pin.version))} |")
-    rows.append(f"| Python | {_cell(python)} |")
+        name = f"**{inline(pin.name)}**" if pin.name in requested else inline(pin.name)
+        rows.append(f"| {name} | {inline(str(pin.version))} |")
+    rows.append(f"| Python | {inline(python)} |")
     if record.platform:
-        rows.append(f"| platform | {_cell(record.platform)} |")
+        rows.append(f"| platform | {inline(record.platform)} |")
     return rows
-
-
-def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
 
 
 def _ordered_pins(pins: Iterable[Pin], order: Sequence[str]) -> list[Pin]:

@@ -228,6 +228,7 @@ _SHORT = {
     Outcome.TIMEOUT: "TIMEOUT",
     Outcome.CRASHED: "CRASHED",
     Outcome.FLAKY: "**FLAKY**",
+    Outcome.UNAVAILABLE: "UNAVAILABLE",
 }
 
 

@@ -79,10 +79,7 @@ def repro(
     )
     planned = plan(cases, combinations, prober, forced=args.force)
     if not planned:
-        raise ConfigError(
-            f"no case concerns the packages of {spec.source_file} ({', '.join(spec.package_names)}); "
-            "check the 'packages' list of each case.toml"
-        )
+        raise no_probes_error(expanded)
     progress = progress_for(sys.stderr, parallel=args.jobs)
     progress.start(len(planned))
     results = []
@@ -109,6 +106,21 @@ def repro(
         for case in cases:
             print(f"  {case.id}: {workspace.reports_dir / case.id / 'summary.md'}")
     return 0
+
+
+def no_probes_error(expanded: ExpandedMatrix) -> ConfigError:
+    """Why a run has nothing to probe: the matrix itself is empty, or no case concerns its packages."""
+    spec, matrix = expanded.spec, expanded.matrix
+    if not matrix.combinations:
+        excluded = f" ({len(matrix.excluded)} excluded by [[exclude]])" if matrix.excluded else ""
+        return ConfigError(
+            f"{spec.source_file}: the ranges and excludes leave no combination{excluded}; "
+            "widen a range or drop an [[exclude]] (see `harness list --json`)"
+        )
+    return ConfigError(
+        f"no case concerns the packages of {spec.source_file} ({', '.join(spec.package_names)}); "
+        "check the 'packages' list of each case.toml"
+    )
 
 
 def run_list(args: argparse.Namespace) -> int:

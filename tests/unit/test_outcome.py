@@ -48,7 +48,8 @@ NETWORK = "error: Failed to fetch: `https://pypi.org/simple/einops/`\n  Caused b
     ("stage", "output", "outcome"),
     [
         (InstallStage.RESOLVE, UNSOLVABLE, Outcome.UNRESOLVABLE),
-        (InstallStage.RESOLVE, NETWORK, Outcome.INSTALL_FAILED),
+        # Issue #13: a network failure is an accident of the moment, not a verdict about the versions.
+        (InstallStage.RESOLVE, NETWORK, Outcome.UNAVAILABLE),
         (InstallStage.INSTALL, "error: Failed to build `fakepkg==1.0`", Outcome.INSTALL_FAILED),
         # The same words at install time cannot be a resolver proof.
         (InstallStage.INSTALL, UNSOLVABLE, Outcome.INSTALL_FAILED),

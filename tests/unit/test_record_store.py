@@ -24,7 +24,9 @@ def test_each_unreadable_file_is_reported_once(tmp_path: Path, monkeypatch: pyte
     store.get("demo", "broken")  # a lookup of the same file does not make it a second line
     out = io.StringIO()
     report_unreadable(store, out)
-    assert out.getvalue() == "harness: skipped reports/records/demo/broken.json: not a probe record\n"
+    assert out.getvalue() == (
+        "harness: skipped reports/records/demo/broken.json: not a probe record (not valid JSON, perhaps cut short)\n"
+    )
     report_unreadable(store, out)
     assert out.getvalue().count("\n") == 1
 
@@ -44,5 +46,5 @@ def test_rebuilding_the_reports_names_the_skipped_file(tmp_path: Path, capsys: p
     stray = workspace.records.root / "demo" / "notes.json"
     stray.write_text('{"hello": "world"}')
     write_reports(workspace, [CASE])
-    assert capsys.readouterr().err == f"harness: skipped {stray}: not a probe record\n"
+    assert capsys.readouterr().err == f"harness: skipped {stray}: not a probe record (field 'schema' is missing)\n"
     assert (tmp_path / "reports" / "demo" / "summary.md").is_file()

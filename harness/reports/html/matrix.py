@@ -8,7 +8,7 @@ from packaging.utils import NormalizedName
 
 from harness.model.case import Parameters
 from harness.model.probe_record import ProbeRecord
-from harness.reports.html.style import OUTCOME_STYLES, esc, outcome_class
+from harness.reports.html.style import BLOCK_LIMIT, OUTCOME_STYLES, esc, outcome_class
 from harness.reports.progress import format_duration
 from harness.reports.summary import CaseSummary, Column, column_label, row_label
 
@@ -100,11 +100,13 @@ def _probe_details(record: ProbeRecord, packages: Sequence[NormalizedName]) -> s
         facts.append(("environment", record.environment_id))
     parts.append('<dl class="facts">' + "".join(f"<dt>{esc(k)}</dt><dd>{esc(v)}</dd>" for k, v in facts) + "</dl>")
     if record.error_type:
-        parts.append(f"<h5>{esc(record.error_type)}</h5><pre>{esc(record.error_message or '')}</pre>")
+        message = esc(record.error_message or "", limit=BLOCK_LIMIT)
+        parts.append(f"<h5>{esc(record.error_type)}</h5><pre>{message}</pre>")
     if record.traceback_tail:
-        parts.append(f"<h5>Traceback (tail)</h5><pre>{esc(record.traceback_tail)}</pre>")
+        tail = esc(record.traceback_tail, limit=BLOCK_LIMIT, keep_end=True)
+        parts.append(f"<h5>Traceback (tail)</h5><pre>{tail}</pre>")
     if record.installer_message:
-        parts.append(f"<h5>Installer</h5><pre>{esc(record.installer_message)}</pre>")
+        parts.append(f"<h5>Installer</h5><pre>{esc(record.installer_message, limit=BLOCK_LIMIT, keep_end=True)}</pre>")
     parts.append("</div>")
     return f'<details class="probe" id="probe-{esc(record.key)}">{"".join(parts)}</details>'
 

@@ -8,7 +8,9 @@ from html import escape
 
 from packaging.version import InvalidVersion, Version
 
+from harness.markdown import visible
 from harness.model.outcome import Outcome
+from harness.model.probe_record import capped
 
 
 @dataclass(frozen=True)
@@ -38,12 +40,29 @@ OUTCOME_STYLES: Mapping[Outcome, OutcomeStyle] = {
     Outcome.FLAKY: OutcomeStyle(
         "flaky", "≈", "#F0E442", hatched=True, meaning="repeated runs disagreed: the failure occurred in some of them"
     ),
+    Outcome.UNAVAILABLE: OutcomeStyle(
+        "unavailable",
+        "↻",
+        "#E0E0E0",
+        hatched=True,
+        meaning="the packages could not be reached (index down, offline): probed again on the next run",
+    ),
 }
 
 
-def esc(value: object) -> str:
-    """Every string from a case, a record or an exception goes through here on its way into the page."""
-    return escape(str(value), quote=True)
+TEXT_LIMIT = 4_000
+"""Characters of one untrusted string the page shows (a ``<pre>`` block may ask for more): one 20 MB message
+must not make an 80 MB page, and it appears in a cell's tooltip as well as in its details."""
+BLOCK_LIMIT = 20_000
+
+
+def esc(value: object, *, limit: int = TEXT_LIMIT, keep_end: bool = False) -> str:
+    """Every string from a case, a record or an exception goes through here on its way into the page.
+
+    Capped (the cut marked), then control and invisible characters (ESC, NUL, U+202E) made visible as ``\\xNN``,
+    then HTML-escaped.
+    """
+    return escape(visible(capped(str(value), limit, keep_end=keep_end)), quote=True)
 
 
 def outcome_class(outcome: Outcome) -> str:
