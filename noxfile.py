@@ -55,8 +55,8 @@ def schemas(session: nox.Session) -> None:
 
 @nox.session(python=False)
 def bisect(session: nox.Session) -> None:
-    """Find the first bad and first fixed release: nox -s bisect -- CASE PACKAGE [--good V] [--bad V]."""
-    run_harness(session, ["bisect", *session.posargs])
+    """First bad and first fixed release: nox -s bisect -- CASE PACKAGE [--good V] [--bad V]; 3 if incomplete."""
+    run_harness(session, ["bisect", *session.posargs], keep_exit_status=True)
 
 
 @nox.session(python=False)

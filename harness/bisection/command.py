@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import re
 import shlex
 import sys
 from collections.abc import Callable, Sequence
@@ -18,9 +19,9 @@ from harness.bisection.commits import CommitBisection, bisect_commits
 from harness.bisection.confirm import confirm_runs
 from harness.bisection.driver import Answer
 from harness.bisection.progress import CommandProgress, SearchProgress
-from harness.bisection.releases import BisectionReport, ProbeOutcome, run_bisection
+from harness.bisection.releases import BisectionReport, ProbeOutcome, run_bisection, unusable_reason, verdict_text
 from harness.bisection.report import commits_to_markdown, report_to_markdown, stored_bisection
-from harness.bisection.search import Direction, VerdictPolicy
+from harness.bisection.search import Direction, SearchResult, SearchStatus, VerdictPolicy
 from harness.bisection.stored import bisection_to_json
 from harness.environments.interface import BuildFailure, EnvironmentRequest
 from harness.errors import ConfigError, SourceRepositoryError
@@ -176,8 +177,14 @@ def repository_url(index: PackageIndex, package: str, version: Version | None) -
     return next((url.rstrip("/") for url in urls.values() if any(forge in url for forge in forges)), None)
 
 
-def reproduce_command(case: Case, options: BisectOptions) -> str:
-    parts = ["nox", "-s", "bisect", "--", case.id, options.package]
+def reproduce_command(case: Case, options: BisectOptions, root: Path | None = None) -> str:
+    """The command that reruns this bisection: a case from ``cases/`` by its id, any other by its folder
+    (relative to the project root when inside it), shell-quoted."""
+    selector = case.id
+    if root is not None and case.directory.resolve() != (root / "cases" / case.id).resolve():
+        folder = case.directory.resolve()
+        selector = str(folder.relative_to(root.resolve())) if folder.is_relative_to(root.resolve()) else str(folder)
+    parts = ["nox", "-s", "bisect", "--", selector, options.package]
     if options.good:
         parts += ["--good", str(options.good)]
     if options.bad:
@@ -321,12 +328,13 @@ def package_name(text: str) -> NormalizedName:
 def bisection_summary(report: BisectionReport, commits: CommitWindows | None) -> str:
     """The verdict in a few lines for the terminal; the Markdown report has the evidence."""
     lines = [f"{report.case_id}: {report.package}"]
-    regression = report.regression
-    lines.append(f"  regression: {regression.message}")
+    lines.append(f"  regression: {verdict_text(report, report.regression)}")
     if report.fix is not None:
-        lines.append(f"  fix:        {report.fix.message}")
+        lines.append(f"  fix:        {verdict_text(report, report.fix)}")
     if report.known_bad is not None:
         lines.append(f"  known-bad range: {report.package}{report.known_bad or ' (every release)'}")
+    if report.uncertain:
+        lines.append(f"  could not be tested (the gate says undecided): {', '.join(report.uncertain)}")
     if report.confirmation is not None:
         confirmation = report.confirmation
         lines.append(
@@ -347,6 +355,52 @@ def bisection_summary(report: BisectionReport, commits: CommitWindows | None) ->
             else f"  commits ({window.direction.value}): {window.result.message}"
         )
     return "\n".join(lines)
+
+
+INCOMPLETE = 3
+"""The exit status of a bisection that did not pin down both boundaries (as the gate's "undecided")."""
+_MISSING_MODULE = re.compile(r"No module named '([^'.]+)")
+
+
+def exit_status(report: BisectionReport) -> tuple[int, str]:
+    """0 when both searches found their boundary; else 3 and one line: which search, why, and what would help."""
+    for result in (report.regression, report.fix):
+        if result is not None and result.status is not SearchStatus.FOUND:
+            return INCOMPLETE, f"{result.direction.value}: {_why(report, result)}; {_what_would_help(report, result)}"
+    if report.fix is None:
+        return INCOMPLETE, "fix: not searched, since the regression search found no bad release to start from"
+    return 0, ""
+
+
+def _why(report: BisectionReport, result: SearchResult[Version]) -> str:
+    if result.status is SearchStatus.AMBIGUOUS and result.after is not None:
+        side = "below" if result.direction is Direction.REGRESSION else "from"
+        reason = unusable_reason(report, result)
+        count = len(result.unusable) + len(result.untried)
+        return f"{count} releases {side} {result.after} could not be tested{reason}"
+    return verdict_text(report, result)
+
+
+def _what_would_help(report: BisectionReport, result: SearchResult[Version]) -> str:
+    tried = (*result.unusable, *([result.anchor] if result.anchor is not None else []))
+    details = [found.detail for version in tried if (found := report.outcome_of(version)) is not None]
+    missing = next((match.group(1) for detail in details if (match := _MISSING_MODULE.search(detail))), None)
+    if missing is not None:
+        return f"add {missing!r} to requirements in case.toml (the releases import it without declaring it)"
+    if result.status is SearchStatus.INVALID_ANCHOR:
+        given = "--good V (a release that does not reproduce)" if result.anchor == report.good else "--bad V"
+        return f"give {given} instead, or fix what made the probe fail"
+    if result.status is SearchStatus.AMBIGUOUS:
+        return "hold other versions with --hold so these releases install, or use --git-repo to bisect commits"
+    if result.direction is Direction.REGRESSION and result.after is not None:
+        return "give --good V: a release that does not reproduce, if one exists"
+    if result.direction is Direction.REGRESSION:
+        return "give --bad V: a release that reproduces"
+    return (
+        "nothing newer to test: the failure is not fixed yet"
+        if not result.unusable
+        else ("hold other versions with --hold so the newer releases install")
+    )
 
 
 def register(commands: Subcommands) -> None:
@@ -435,7 +489,7 @@ def run(args: argparse.Namespace) -> int:
         report,
         releases,
         repository=repository_url(index, options.package, report.regression.after or report.regression.before),
-        command=reproduce_command(case, options),
+        command=reproduce_command(case, options, workspace.root),
         commits=None if commits is None else commits.regression,
         fix_commits=None if commits is None else commits.fix,
         fix_skipped=None if commits is None else commits.fix_skipped,
@@ -449,7 +503,10 @@ def run(args: argparse.Namespace) -> int:
         print(f"{len(again)} confirmation probes ({reused} from stored records)")
     if commits is not None:
         print(f"{commits.probes} commit probes ({commits.reused} from stored records)")
-    return 0
+    status, reason = exit_status(report)
+    if status:
+        print(f"harness: bisection incomplete (exit {status}): {reason}", file=sys.stderr)
+    return status
 
 
 def share(text: str) -> float:

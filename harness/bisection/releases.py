@@ -74,13 +74,17 @@ class BisectionReport:
     fix: SearchResult[Version] | None
     """None when there was no bad release to search forwards from."""
     known_bad: str | None
-    """The releases known to reproduce, as a specifier (``>=1.42.21,<1.43.2``; ``""`` means every release);
-    None when nothing reproduced."""
+    """The releases confirmed to reproduce, as a specifier (``>=1.42.21,<1.43.2``); None when nothing
+    reproduced. Files written before confirmed-only ranges may hold ``""`` (every release)."""
     notes: tuple[str, ...]
     finished_at: datetime
     upload_dates: Mapping[Version, datetime] = field(default_factory=lambda: types.MappingProxyType({}))
     confirmation: Confirmation | None = None
     """The boundaries probed again after the searches (``regression``/``fix`` are the results after it)."""
+    uncertain: tuple[str, ...] = ()
+    """Specifiers of releases next to ``known_bad`` that may reproduce but could not be tested."""
+    bad_recorded: bool = False
+    """``bad`` came from the case's recorded environment, not from ``--bad``."""
 
     def outcome_of(self, version: Version) -> ProbeOutcome | None:
         """The outcome this report relied on for ``version`` (this run's probe, else the one supplied)."""
@@ -200,6 +204,8 @@ def run_bisection(
         regression=regression,
         fix=fix,
         known_bad=known_bad_specifier(regression, fix),
+        uncertain=uncertain_ranges(regression, fix),
+        bad_recorded=bad is None and recorded_bad is not None,
         notes=tuple(
             _notes(
                 package=package,
@@ -221,32 +227,56 @@ def run_bisection(
 def known_bad_bounds(
     regression: SearchResult[Version], fix: SearchResult[Version] | None
 ) -> tuple[Version | None, Version | None] | None:
-    """(first bad, first fixed) of the releases known to reproduce, either end None when open; None when
-    nothing reproduced. Widened over releases that could not be probed: a gate should block what it cannot
-    clear, so an ambiguous start counts from its first candidate and an ambiguous fix from the first release
-    seen fixed."""
-    if regression.status is SearchStatus.INVALID_ANCHOR or (
-        regression.status is SearchStatus.NOT_FOUND and regression.after is None
-    ):
+    """(first confirmed bad, end of the confirmed range) of the releases known to reproduce, the end None when
+    open; None when nothing reproduced.
+
+    Only what a probe confirmed is blocked: an ambiguous start counts from the first release seen bad, an
+    ambiguous fix (or one whose newer releases could not be tested) stops before the first release that could
+    not be tested, and when every release tried was bad the range starts at the oldest of them (not at "every
+    release"). What lies in between is uncertain
+    (``uncertain_ranges``), which the gate reports as undecided."""
+    if regression.status is SearchStatus.INVALID_ANCHOR or regression.after is None:
         return None
-    lower: Version | None = None
-    if regression.status is SearchStatus.FOUND:
-        lower = regression.after
-    elif regression.status in (SearchStatus.AMBIGUOUS, SearchStatus.UNCONFIRMED) and regression.candidates:
-        lower = regression.candidates[0]
-    widened = (SearchStatus.FOUND, SearchStatus.AMBIGUOUS, SearchStatus.UNCONFIRMED)
-    upper = fix.after if fix is not None and fix.status in widened else None
-    return lower, upper
+    upper: Version | None = None
+    if fix is not None and fix.status is SearchStatus.FOUND:
+        upper = fix.after
+    elif fix is not None and fix.status in _HIDDEN and fix.candidates:
+        upper = fix.candidates[0]
+    elif fix is not None and fix.status is SearchStatus.NOT_FOUND and (fix.unusable or fix.untried):
+        # Newer releases could not be tested: bad as of the last one seen, unknown from the next one on.
+        upper = min((*fix.unusable, *fix.untried))
+    return regression.after, upper
+
+
+_HIDDEN = (SearchStatus.AMBIGUOUS, SearchStatus.UNCONFIRMED)
+"""A step that lies at one of several candidates: unusable releases hide it, or re-probes contradicted it."""
+
+
+def uncertain_ranges(regression: SearchResult[Version], fix: SearchResult[Version] | None) -> tuple[str, ...]:
+    """Specifiers of the releases next to the known-bad range that may reproduce but could not be tested."""
+    if known_bad_bounds(regression, fix) is None:
+        return ()
+    ranges: list[str] = []
+    untested = (*regression.unusable, *regression.untried)
+    if regression.status in _HIDDEN and regression.candidates and regression.after is not None:
+        if regression.candidates[0] < regression.after:
+            ranges.append(f">={regression.candidates[0]},<{regression.after}")
+    elif regression.status is SearchStatus.NOT_FOUND and untested:
+        ranges.append(f">={min(untested)},<{regression.after}")
+    if fix is not None and fix.status in _HIDDEN and fix.candidates:
+        ranges.append(f">={fix.candidates[0]}" + (f",<{fix.after}" if fix.after is not None else ""))
+    elif fix is not None and fix.status is SearchStatus.NOT_FOUND and (fix.unusable or fix.untried):
+        ranges.append(f">={min((*fix.unusable, *fix.untried))}")
+    return tuple(ranges)
 
 
 def known_bad_specifier(regression: SearchResult[Version], fix: SearchResult[Version] | None) -> str | None:
-    """``known_bad_bounds`` as a specifier (``>=1.42.21,<1.43.2``; ``""`` matches every release)."""
+    """``known_bad_bounds`` as a specifier (``>=1.42.21,<1.43.2``); None when nothing reproduced."""
     bounds = known_bad_bounds(regression, fix)
     if bounds is None:
         return None
     lower, upper = bounds
-    parts = ([f">={lower}"] if lower is not None else []) + ([f"<{upper}"] if upper is not None else [])
-    return ",".join(parts)
+    return f">={lower}" + (f",<{upper}" if upper is not None else "")
 
 
 def _neighbours(releases: tuple[Version, ...], version: Version) -> str:
@@ -293,6 +323,11 @@ def _notes(
             continue
         if result.status is SearchStatus.INVALID_ANCHOR:
             notes.append(f"{result.direction.value} search stopped: {result.message}{_detail_of(result, outcomes)}")
+        if result.untried:
+            notes.append(
+                f"{len(result.untried)} {package} releases between unusable ones were not tried "
+                f"({result.untried[0]} .. {result.untried[-1]}): presumed unusable like those around them"
+            )
         for version in result.inconsistent:
             found = outcomes[version].outcome.value if version in outcomes else "?"
             notes.append(
@@ -307,6 +342,57 @@ def _notes(
                     "not upload date"
                 )
     return notes
+
+
+def verdict_text(report: BisectionReport, result: SearchResult[Version]) -> str:
+    """One search's verdict in words for people: the anchor named as the user gave it, the reason releases
+    could not be tested, and a long list of candidates elided to its ends."""
+    if result.status is SearchStatus.INVALID_ANCHOR:
+        message = result.message
+        if report.bad_recorded and result.anchor == report.bad:
+            message = message.replace("was given as bad", "was recorded as bad (case.toml [recorded_environment])")
+        return message + _detail_of(result, _outcomes(report))
+    if result.status is SearchStatus.AMBIGUOUS:
+        words = "first bad" if result.direction is Direction.REGRESSION else "first fixed"
+        shown = (
+            ", ".join(map(str, result.candidates))
+            if len(result.candidates) <= _LISTED
+            else (f"{result.candidates[0]} .. {result.candidates[-1]}")
+        )
+        text = f"{words} is one of {len(result.candidates)} releases ({shown})"
+        text += f"; {len(result.unusable)} could not be tested{unusable_reason(report, result)}"
+        if result.untried:
+            text += f", {len(result.untried)} between them not tried"
+        return text
+    if result.status is SearchStatus.NOT_FOUND and result.unusable:
+        return result.message + unusable_reason(report, result)
+    return result.message
+
+
+_LISTED = 5
+"""Candidate lists up to this long are spelled out; longer ones are shown by their ends."""
+
+
+def unusable_reason(report: BisectionReport, result: SearchResult[Version]) -> str:
+    """``: <the commonest reason the unusable releases gave>``, or "" when none was recorded."""
+    outcomes = _outcomes(report)
+    reasons = [
+        f"{found.outcome.value}: {line}" if (line := _first_line(found.detail)) else found.outcome.value
+        for version in result.unusable
+        if (found := outcomes.get(version)) is not None
+    ]
+    if not reasons:
+        return ""
+    commonest = max(dict.fromkeys(reasons), key=reasons.count)
+    others = len(reasons) - reasons.count(commonest)
+    return f": {commonest}" + (f" ({others} for other reasons)" if others else "")
+
+
+def _outcomes(report: BisectionReport) -> dict[Version, ProbeOutcome]:
+    return {
+        **{probe.version: probe for probe in report.prior},
+        **{step.probe.version: step.probe for step in report.steps},
+    }
 
 
 def _detail_of(result: SearchResult[Version], outcomes: Mapping[Version, ProbeOutcome]) -> str:

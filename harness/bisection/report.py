@@ -13,8 +13,8 @@ from packaging.version import Version
 from harness.bisection.commits import Commit, CommitBisection
 from harness.bisection.confirm_report import confirmation_to_markdown, probe_text, stored_confirmation
 from harness.bisection.links import commit_url, compare_url, result_compare_url
-from harness.bisection.releases import BisectionReport, ProbeOutcome, ProbeStep, known_bad_bounds
-from harness.bisection.search import BisectVerdict, Direction, SearchResult
+from harness.bisection.releases import BisectionReport, ProbeOutcome, ProbeStep, verdict_text
+from harness.bisection.search import BisectVerdict, Direction, SearchResult, SearchStatus
 from harness.bisection.stored import (
     StoredBisection,
     StoredCommit,
@@ -23,6 +23,7 @@ from harness.bisection.stored import (
     StoredProbe,
     StoredRelease,
     StoredSearch,
+    StoredUnusable,
 )
 from harness.index.interface import Release
 from harness.markdown import inline
@@ -58,7 +59,7 @@ def report_to_markdown(
     ]
     for result in (report.regression, report.fix):
         if result is not None:
-            lines.append(_result_row(result, dates, repository_url))
+            lines.append(_result_row(report, result, dates, repository_url))
     lines.append("")
     if report.known_bad is None:
         lines.append("Known-bad range: none (the case did not reproduce).")
@@ -66,6 +67,9 @@ def report_to_markdown(
         shown = report.known_bad or "every release"
         where = f"reports/{KNOWN_BAD_FILE}"
         lines.append(f"Known-bad range (machine-readable, as the gate reads it from `{where}`): `{shown}`")
+    if report.uncertain:
+        shown = ", ".join(f"`{part}`" for part in report.uncertain)
+        lines.append(f"Uncertain (could not be tested; the gate says undecided, not failed, for these): {shown}")
     if repository_url is not None and compare_url(repository_url, Version("0"), Version("1")) is not None:
         lines += [
             "",
@@ -170,14 +174,22 @@ def _side_cell(label: str, version: Version | None, dates: Mapping[Version, date
     return f"{label} {inline(str(version))}" + (f" ({day})" if day else "")
 
 
-def _result_row(result: SearchResult[Version], dates: Mapping[Version, datetime], repository_url: str | None) -> str:
+def _result_row(
+    report: BisectionReport,
+    result: SearchResult[Version],
+    dates: Mapping[Version, datetime],
+    repository_url: str | None,
+) -> str:
     before_name, after_name = (name.replace("_", " ") for name in _SIDE_NAMES[result.direction])
+    if result.status is SearchStatus.AMBIGUOUS:
+        # The ends are only the nearest releases seen on each side; the step itself is among the candidates.
+        before_name, after_name = (name.replace(" ", " seen ", 1) for name in (before_name, after_name))
     link = result_compare_url(result, repository_url)
     compare = "" if link is None else f"[{result.before}...{result.after}]({link})"
     return (
         f"| {result.direction.value} | {result.status.value.replace('_', ' ')} | "
         f"{_side_cell(before_name, result.before, dates)} | {_side_cell(after_name, result.after, dates)} | "
-        f"{compare} | {inline(result.message)} |"
+        f"{compare} | {inline(verdict_text(report, result))} |"
     )
 
 
@@ -228,8 +240,8 @@ def stored_bisection(
         started_bad=_text_of(report.bad),
         probes=tuple(_step(step, dates) for step in report.steps),
         prior=tuple(_probe(probe, dates) for probe in report.prior),
-        regression=_search(report.regression, dates, repository_url),
-        fix=None if report.fix is None else _search(report.fix, dates, repository_url),
+        regression=_search(report, report.regression, dates, repository_url),
+        fix=None if report.fix is None else _search(report, report.fix, dates, repository_url),
         known_bad=known_bad_range(report),
         repository_url=repository_url,
         reproduce_command=reproduce_command,
@@ -246,18 +258,21 @@ def stored_bisection(
 
 
 def known_bad_range(report: BisectionReport) -> KnownBadRange | None:
-    """The report's entry for ``reports/known-bad.json``; None when the case did not reproduce at all."""
-    bounds = known_bad_bounds(report.regression, report.fix)
-    if bounds is None or report.known_bad is None:
+    """The report's entry for ``reports/known-bad.json``; None when the case did not reproduce at all.
+
+    The ends are named only where a search pinned them down; the specifier holds what was confirmed bad.
+    """
+    if report.known_bad is None:
         return None
-    first_bad, first_fixed = bounds
+    regression, fix = report.regression, report.fix
     return KnownBadRange(
         case_id=report.case_id,
         package=canonicalize_name(report.package),
         specifier=SpecifierSet(report.known_bad),
-        first_bad=_text_of(first_bad),
-        first_fixed=_text_of(first_fixed),
+        first_bad=_text_of(regression.after if regression.status is SearchStatus.FOUND else None),
+        first_fixed=_text_of(fix.after if fix is not None and fix.status is SearchStatus.FOUND else None),
         found_at=report.finished_at.isoformat(),
+        uncertain=tuple(SpecifierSet(part) for part in report.uncertain),
     )
 
 
@@ -277,13 +292,17 @@ def _step(step: ProbeStep, dates: Mapping[Version, datetime]) -> StoredProbe:
     return replace(_probe(step.probe, dates), search=step.search, verdict=step.verdict)
 
 
-def _search(result: SearchResult[Version], dates: Mapping[Version, datetime], repository: str | None) -> StoredSearch:
+def _search(
+    report: BisectionReport, result: SearchResult[Version], dates: Mapping[Version, datetime], repository: str | None
+) -> StoredSearch:
+    # An ambiguous search has no definite boundary: its ends are left null, the candidates say the rest.
+    definite = result.status is not SearchStatus.AMBIGUOUS
     return StoredSearch(
         direction=result.direction,
         status=result.status,
-        message=result.message,
-        before=_text_of(result.before),
-        after=_text_of(result.after),
+        message=verdict_text(report, result),
+        before=_text_of(result.before) if definite else None,
+        after=_text_of(result.after) if definite else None,
         candidates=tuple(str(version) for version in result.candidates),
         inconsistent=tuple(str(version) for version in result.inconsistent),
         invalid_anchor=_text_of(result.anchor),
@@ -293,6 +312,17 @@ def _search(result: SearchResult[Version], dates: Mapping[Version, datetime], re
             if version is not None and version in dates
         ),
         compare_url=result_compare_url(result, repository),
+        unusable=tuple(_unusable(report, version) for version in result.unusable),
+        untried=tuple(str(version) for version in result.untried),
+    )
+
+
+def _unusable(report: BisectionReport, version: Version) -> StoredUnusable:
+    found = report.outcome_of(version)
+    if found is None:
+        return StoredUnusable(str(version), "", "")
+    return StoredUnusable(
+        str(version), found.outcome.value, found.detail.strip().splitlines()[0] if found.detail.strip() else ""
     )
 
 

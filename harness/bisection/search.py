@@ -10,152 +10,62 @@ Two directions share the code: a *regression* looks for the step from GOOD (lowe
 a *fix* for the step from BAD to GOOD. Internally both are "the step from the *before* verdict to the *after*
 verdict"; only the labels differ.
 
-Probe strategy and bounds (probes counted are those whose answer was not known up front):
+Probe strategy and bounds (probes counted are those whose answer was not known up front; N is the number of
+items the search may probe, r the number of distinct runs of consecutive unusable items it meets):
 
-* **Between a known pair** (``low`` and ``high`` both given and verified), the search probes the midpoint of the
-  narrowest bracket the known verdicts allow; when that release is unusable (SKIP) it probes the nearest usable
-  unprobed neighbour, alternating sides (upper first), as ``git bisect skip`` does. It needs at most
-  ``ceil(log2(N)) + 1`` probes plus one per skipped release, where N is the number of releases strictly between
-  the pair plus 2.
+* **Between a known pair** the search bisects the narrowest bracket the known verdicts allow, as ``brackets``
+  describes: plain midpoints; one unusable item costs its neighbour (as ``git bisect skip``); from the second
+  one on, the unusable items are taken as a run whose two edges are bisected, and items between two unusable
+  ones are never probed. The search then needs at most ``ceil(log2 N) + 1 + r * (2 * ceil(log2 N) + 3)``
+  probes however the unusable items lie (a run of hundreds costs what a run of three does), checked with
+  hypothesis over random tables with runs of skips.
 * **Outward from one side** (only ``high``: step backwards looking for the before-verdict; only ``low``: step
   forwards looking for the after-verdict), probes sit at offsets 1, 2, 4, 8, ... from the anchor (as
-  cargo-bisect-rustc does), clamped to the end of the list, with unusable ones replaced by their nearest
-  neighbour (further out first). This stride phase adds at most ``ceil(log2(distance)) + 1`` probes (plus one per
-  skipped release), where distance counts releases from the anchor to the first release found on the other side,
-  or to the end of the list when none is. With ``newest_first`` a forward search probes the last release first,
-  which for a fix search usually settles the other side in one probe.
-* Each anchor whose verdict is not known is probed once first, to confirm it (one probe each, outside the bounds
-  above).
+  cargo-bisect-rustc does), clamped to the end of the list. An unusable offset is passed over (after trying
+  its further neighbour once, while no two unusable items are known side by side), so a run of unusable
+  releases costs one probe per doubling, not one per release. When the offsets are used up without reaching
+  the other side, the rest of the list is searched as a bracket whose far end is a virtual other side. The
+  stride phase adds at most ``2 * (ceil(log2 distance) + 1) + 1`` probes, with the same per-run cost after it.
+  With ``newest_first`` a forward search probes the last release first, which for a fix search usually
+  settles the other side in one probe.
+* Each anchor whose verdict is not known is probed once first, to confirm it (one probe each).
 
-When skipped releases hide the exact step, the result lists every candidate instead of guessing one. When the
-list ends before the other side is found, the result says so.
+``max_remaining()`` is a true upper bound on the probes still to come, whatever the remaining items answer
+(unusable ones included): exact for a bracket (``brackets.worst_probes``), and for the stride phase the
+offsets left plus the worst bracket the rest of the list can hold.
+
+When unusable items hide the exact step, the result lists every candidate instead of guessing one, and says
+which of them were found unusable and which lie between unusable ones untried. When the list ends before the
+other side is found, the result says so.
 """
 
 from __future__ import annotations
 
-import enum
-from collections.abc import Hashable, Iterable, Mapping, Sequence
+from collections.abc import Hashable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Generic, TypeVar
 
-from harness.model.outcome import Outcome, Repeats
+from harness.bisection.brackets import choose, worst_probes, worst_within
+from harness.bisection.verdicts import (
+    BisectVerdict,
+    Direction,
+    SearchResult,
+    SearchStatus,
+    VerdictPolicy,
+    Verdicts,
+)
+
+__all__ = [
+    "BisectVerdict",
+    "Direction",
+    "SearchResult",
+    "SearchStatus",
+    "TransitionSearch",
+    "VerdictPolicy",
+    "Verdicts",
+]
 
 T = TypeVar("T", bound=Hashable)
-
-
-class BisectVerdict(enum.Enum):
-    """What one probe means for the search: which side of the step it lies on, or unusable."""
-
-    GOOD = "good"
-    BAD = "bad"
-    SKIP = "skip"
-
-
-@dataclass(frozen=True)
-class VerdictPolicy:
-    """How probe outcomes count: REPRODUCED is bad, PASSED good, anything else unusable unless told otherwise.
-
-    A FLAKY release (some of its runs reproduced) is bad: a failure seen at all is evidence that the release
-    carries the bug, while a pass only says it did not show this time. ``flaky_threshold`` asks for more: bad
-    only when at least that share of the runs reproduced, and unusable (skipped) below it.
-    """
-
-    different_error_is_bad: bool = False
-    """Count DIFFERENT_ERROR as bad, for a search for "when did this start failing at all"."""
-    flaky_threshold: float | None = None
-    """None: FLAKY is bad. A share in (0, 1]: FLAKY is bad at or above it, unusable below."""
-
-    def verdict(self, outcome: Outcome, repeats: Repeats | None = None) -> BisectVerdict:
-        """``repeats`` (runs and reproductions) matter only for FLAKY under a threshold."""
-        if outcome is Outcome.FLAKY:
-            if self.flaky_threshold is None or (repeats is not None and repeats.share >= self.flaky_threshold):
-                return BisectVerdict.BAD
-            return BisectVerdict.SKIP
-        if outcome is Outcome.REPRODUCED:
-            return BisectVerdict.BAD
-        if outcome is Outcome.PASSED:
-            return BisectVerdict.GOOD
-        if outcome is Outcome.DIFFERENT_ERROR and self.different_error_is_bad:
-            return BisectVerdict.BAD
-        return BisectVerdict.SKIP
-
-
-class Direction(enum.Enum):
-    """Which step a search looks for, from its lower-index side to its higher-index side."""
-
-    REGRESSION = "regression"
-    """GOOD then BAD: where the failure started."""
-    FIX = "fix"
-    """BAD then GOOD: where the failure stopped."""
-
-    @property
-    def before(self) -> BisectVerdict:
-        return BisectVerdict.GOOD if self is Direction.REGRESSION else BisectVerdict.BAD
-
-    @property
-    def after(self) -> BisectVerdict:
-        return BisectVerdict.BAD if self is Direction.REGRESSION else BisectVerdict.GOOD
-
-
-class SearchStatus(enum.Enum):
-    FOUND = "found"
-    """An adjacent pair: ``before`` is the last item before the step, ``after`` the first after it."""
-    AMBIGUOUS = "ambiguous"
-    """Unusable items hide the step; it lies at one of ``candidates`` (``after`` is the first usable one)."""
-    NOT_FOUND = "not_found"
-    """The list ended without reaching the other side."""
-    INVALID_ANCHOR = "invalid_anchor"
-    """An item given as known on one side turned out otherwise (or could not be probed)."""
-    UNCONFIRMED = "unconfirmed"
-    """Re-probing the items either side of the step contradicted it (a lucky run); the step lies at one of
-    ``candidates``, between the nearest items still known on each side (``before``/``after``, either may be
-    None). Set by ``bisection.confirm``, never by the search itself."""
-
-
-@dataclass(frozen=True)
-class SearchResult(Generic[T]):
-    """What a finished search found; ``before``/``after`` are named for the direction by the properties below."""
-
-    direction: Direction
-    status: SearchStatus
-    before: T | None
-    """The last item seen on the before side next to the step (last good / last bad)."""
-    after: T | None
-    """The first item seen on the after side next to the step (first bad / first fixed)."""
-    message: str
-    candidates: tuple[T, ...] = ()
-    """For AMBIGUOUS: every item that may be the first on the after side, in order (ends with ``after``)."""
-    inconsistent: tuple[T, ...] = ()
-    """Items in the searched range whose verdict contradicts a single step (the history is not monotone)."""
-    anchor: T | None = None
-    """For INVALID_ANCHOR: the anchor that did not behave as given."""
-
-    @property
-    def boundary(self) -> tuple[T, T] | None:
-        """The adjacent (before, after) pair when the step was pinned down exactly."""
-        if self.status is SearchStatus.FOUND and self.before is not None and self.after is not None:
-            return (self.before, self.after)
-        return None
-
-    @property
-    def last_good(self) -> T | None:
-        return self.before if self.direction is Direction.REGRESSION else None
-
-    @property
-    def first_bad(self) -> T | None:
-        return self.after if self.direction is Direction.REGRESSION else None
-
-    @property
-    def last_bad(self) -> T | None:
-        return self.before if self.direction is Direction.FIX else None
-
-    @property
-    def first_fixed(self) -> T | None:
-        return self.after if self.direction is Direction.FIX else None
-
-
-Verdicts = tuple[BisectVerdict | None, ...]
-"""One entry per item, aligned with the item list; None while unknown."""
 
 
 @dataclass(frozen=True)
@@ -236,7 +146,7 @@ class TransitionSearch(Generic[T]):
         return step
 
     def max_remaining(self) -> int:
-        """The most probes still needed, assuming no further item turns out unusable."""
+        """The most probes still needed, whatever the remaining items answer (unusable ones included)."""
         count = 0
         verdicts = list(self.verdicts)
         for anchor, expected in self._anchors():
@@ -247,12 +157,17 @@ class TransitionSearch(Generic[T]):
                 return 0
         frozen = tuple(verdicts)
         if self.low is not None and self.high is not None:
-            return count + _worst_bisect(frozen, *self._narrow(frozen, self.low, self.high))
+            return count + worst_probes(*self._bracket(frozen, self.low, self.high))
         outward = self._outward_start(frozen)
         if isinstance(outward, tuple):
-            return count + _worst_bisect(frozen, *self._narrow(frozen, *outward))
+            return count + worst_probes(*self._bracket(frozen, *outward))
         anchor, step = self._outward_anchor()
-        return count + self._worst_outward(frozen, anchor, outward, step)
+        beyond = self._beyond(outward, step)
+        unknown = sum(1 for i in beyond if frozen[i] is None)
+        if self._stride_choice(frozen, anchor, outward, step) is None:
+            return count + worst_probes(*self._virtual_bracket(frozen, outward, step))
+        strides = self._stride_budget(frozen, anchor, outward, step)
+        return count + min(unknown, strides + worst_within(len(beyond)))
 
     # --- the strategy -----------------------------------------------------------------------------------
 
@@ -279,10 +194,12 @@ class TransitionSearch(Generic[T]):
         if isinstance(outward, tuple):
             return self._bisect(*outward)
         anchor, step = self._outward_anchor()
-        choice = self._outward_choice(self.verdicts, anchor, outward, step)
+        choice = self._stride_choice(self.verdicts, anchor, outward, step)
+        if choice is None:
+            choice = choose(*self._virtual_bracket(self.verdicts, outward, step))
         if choice is not None:
             return choice
-        return self._not_found(anchor, outward, step)
+        return self._not_found(outward, step)
 
     def _outward_anchor(self) -> tuple[int, int]:
         """The single anchor and the direction (-1 backwards, +1 forwards) to step away from it."""
@@ -291,47 +208,85 @@ class TransitionSearch(Generic[T]):
         assert self.low is not None
         return self.low, 1
 
+    def _beyond(self, furthest: int, step: int) -> range:
+        """The items further out than ``furthest``, nearest first."""
+        end = 0 if step < 0 else len(self.items) - 1
+        return range(furthest + step, end + step, step)
+
     def _outward_start(self, verdicts: Verdicts) -> tuple[int, int] | int:
         """Either the bracket (lo, hi) to bisect, when the other side is already known somewhere beyond the
         anchor, or the index of the furthest item known on the anchor's side (where striding continues)."""
         anchor, step = self._outward_anchor()
         want = self.direction.before if step < 0 else self.direction.after
         same = self.direction.after if step < 0 else self.direction.before
-        end = 0 if step < 0 else len(self.items) - 1
-        beyond = range(anchor + step, end + step, step)
+        beyond = self._beyond(anchor, step)
         nearest = next((i for i in beyond if verdicts[i] is want), None)
         if nearest is not None:
             return (nearest, anchor) if step < 0 else (anchor, nearest)
         return max((i for i in beyond if verdicts[i] is same), key=lambda i: abs(i - anchor), default=anchor)
 
-    def _outward_choice(self, verdicts: Verdicts, anchor: int, furthest: int, step: int) -> int | None:
+    def _stride_positions(self, anchor: int, step: int) -> Iterator[int]:
+        """Offsets 1, 2, 4, ... from the anchor, clamped to the end of the list (which comes last, once)."""
         end = 0 if step < 0 else len(self.items) - 1
-        unknown = [i for i in range(furthest + step, end + step, step) if verdicts[i] is None]
-        if not unknown:
-            return None
-        if self.newest_first and step > 0 and verdicts[end] is None:
-            return end
-        # Offsets 1, 2, 4, ...: the next power of two beyond the furthest item already on the anchor's side.
-        offset = 1 << abs(furthest - anchor).bit_length()
-        target = anchor + step * offset
-        target = max(target, end) if step < 0 else min(target, end)
-        # An unusable target is replaced by the nearest unknown item further out; items nearer than the target
-        # are only tried when none further remain (stepping back would spend a probe without widening the view).
-        return min(unknown, key=lambda i: ((i - target) * step < 0, abs(i - target)))
+        offset = 1
+        while True:
+            position = max(anchor - offset, end) if step < 0 else min(anchor + offset, end)
+            if position == anchor:
+                return
+            yield position
+            if position == end:
+                return
+            offset *= 2
 
-    def _worst_outward(self, verdicts: Verdicts, anchor: int, furthest: int, step: int) -> int:
-        worst = 0
-        taken = 0
-        current = list(verdicts)
-        same = self.direction.after if step < 0 else self.direction.before
-        while (choice := self._outward_choice(tuple(current), anchor, furthest, step)) is not None:
-            taken += 1
-            # Were this probe on the other side, the rest is a bisection back to the furthest same-side item.
-            bracket = (choice, furthest) if step < 0 else (furthest, choice)
-            worst = max(worst, taken + _worst_bisect(verdicts, *bracket))
-            current[choice] = same
-            furthest = choice
-        return max(worst, taken)
+    def _stride_choice(self, verdicts: Verdicts, anchor: int, furthest: int, step: int) -> int | None:
+        """The next stride probe, or None once the offsets beyond ``furthest`` are all known."""
+        beyond = self._beyond(furthest, step)
+        if all(verdicts[i] is not None for i in beyond):
+            return None
+        if self.newest_first and step > 0 and verdicts[beyond[-1]] is None:
+            return beyond[-1]
+        skip = BisectVerdict.SKIP
+        run_met = any(verdicts[i] is skip and verdicts[i + step] is skip for i in beyond[:-1])
+        for position in self._stride_positions(anchor, step):
+            if (position - furthest) * step <= 0:
+                continue
+            if verdicts[position] is None:
+                return position
+            neighbour = self._neighbour(position, furthest, step)
+            # A lone unusable offset is often a single broken release: its neighbour tells as much as it would
+            # have. Once unusable items sit side by side, a run is likelier, and only doubling gets past it.
+            if verdicts[position] is skip and not run_met and neighbour is not None and verdicts[neighbour] is None:
+                return neighbour
+        return None
+
+    def _neighbour(self, position: int, furthest: int, step: int) -> int | None:
+        """The item next to a stride position, further out unless it is the end of the list; None if neither
+        lies beyond ``furthest``."""
+        beyond = self._beyond(furthest, step)
+        for neighbour in (position + step, position - step):
+            if neighbour in beyond:
+                return neighbour
+        return None
+
+    def _stride_budget(self, verdicts: Verdicts, anchor: int, furthest: int, step: int) -> int:
+        """The most probes the stride phase can still make: an unknown offset and its neighbour, the neighbour
+        of an unusable one, and the newest item for ``newest_first``."""
+        beyond = self._beyond(furthest, step)
+        count = 1 if self.newest_first and step > 0 and verdicts[beyond[-1]] is None else 0
+        for position in self._stride_positions(anchor, step):
+            if (position - furthest) * step <= 0:
+                continue
+            if verdicts[position] is None:
+                count += 2
+            elif verdicts[position] is BisectVerdict.SKIP:
+                neighbour = self._neighbour(position, furthest, step)
+                count += neighbour is not None and verdicts[neighbour] is None
+        return count
+
+    def _virtual_bracket(self, verdicts: Verdicts, furthest: int, step: int) -> tuple[int, int, tuple[int, ...]]:
+        """The rest of the list beyond ``furthest`` as a bracket whose far end is a virtual other side."""
+        lo, hi = (-1, furthest) if step < 0 else (furthest, len(self.items))
+        return lo, hi, tuple(i for i in range(lo + 1, hi) if verdicts[i] is BisectVerdict.SKIP)
 
     def _narrow(self, verdicts: Verdicts, lo: int, hi: int) -> tuple[int, int]:
         """The narrowest bracket the known verdicts allow: the last before-verdict below ``hi``, then the first
@@ -341,21 +296,33 @@ class TransitionSearch(Generic[T]):
         hi = min(i for i in range(lo + 1, hi + 1) if verdicts[i] is after)
         return lo, hi
 
+    def _bracket(self, verdicts: Verdicts, lo: int, hi: int) -> tuple[int, int, tuple[int, ...]]:
+        """The narrowed bracket and the unusable items inside it (all that is known there)."""
+        lo, hi = self._narrow(verdicts, lo, hi)
+        return lo, hi, tuple(i for i in range(lo + 1, hi) if verdicts[i] is BisectVerdict.SKIP)
+
     def _bisect(self, lo: int, hi: int) -> int | SearchResult[T]:
-        lo, hi = self._narrow(self.verdicts, lo, hi)
-        choice = _bisect_choice(self.verdicts, lo, hi)
+        lo, hi, skips = self._bracket(self.verdicts, lo, hi)
+        choice = choose(lo, hi, skips)
         if choice is not None:
             return choice
         inconsistent = self._inconsistent(lo, hi)
         if hi == lo + 1:
             return self._result(SearchStatus.FOUND, lo, hi, self._found_message(lo, hi), inconsistent=inconsistent)
         candidates = self.items[lo + 1 : hi + 1]
+        untried = tuple(self.items[i] for i in range(lo + 1, hi) if self.verdicts[i] is None)
         words = _WORDS[self.direction]
         message = (
-            f"the {words.first} is one of {', '.join(map(str, candidates))}; "
-            f"{', '.join(map(str, candidates[:-1]))} could not be probed"
+            f"{words.first} is one of {len(candidates)} releases ({candidates[0]} .. {candidates[-1]}); "
+            f"{len(skips)} could not be probed"
         )
-        return self._result(SearchStatus.AMBIGUOUS, lo, hi, message, candidates=candidates, inconsistent=inconsistent)
+        if untried:
+            message += f", {len(untried)} between them not tried"
+        return replace(
+            self._result(SearchStatus.AMBIGUOUS, lo, hi, message, candidates=candidates, inconsistent=inconsistent),
+            unusable=tuple(self.items[i] for i in skips),
+            untried=untried,
+        )
 
     def _found_message(self, lo: int, hi: int) -> str:
         words = _WORDS[self.direction]
@@ -371,27 +338,24 @@ class TransitionSearch(Generic[T]):
             if (i <= lo and self.verdicts[i] is after) or (i >= hi and self.verdicts[i] is before)
         )
 
-    def _not_found(self, anchor: int, furthest: int, step: int) -> SearchResult[T]:
+    def _not_found(self, furthest: int, step: int) -> SearchResult[T]:
         words = _WORDS[self.direction]
-        end = 0 if step < 0 else len(self.items) - 1
-        unusable = sum(1 for i in range(furthest + step, end + step, step) if self.verdicts[i] is BisectVerdict.SKIP)
+        beyond = self._beyond(furthest, step)
+        unusable = tuple(self.items[i] for i in beyond if self.verdicts[i] is BisectVerdict.SKIP)
+        untried = tuple(self.items[i] for i in beyond if self.verdicts[i] is None)
         edge = self.items[furthest]
+        newer = "older" if step < 0 else "newer"
+        untested = f"; {len(unusable)} {newer} could not be probed" if unusable else ""
+        if untried:
+            untested += f", {len(untried)} between them not tried"
         if step < 0:
-            message = f"no {words.before_word} release found before {edge}"
-            if unusable:
-                message += f"; {unusable} older could not be probed"
-            return self._result(SearchStatus.NOT_FOUND, None, furthest, message)
-        if self.direction is Direction.FIX:
-            message = (
-                f"not fixed as of the newest release {edge}"
-                if furthest == end
-                else f"not fixed as of {edge}; {unusable} newer could not be probed"
-            )
+            message = f"no {words.before_word} release found before {edge}{untested}"
+        elif self.direction is Direction.FIX:
+            message = f"not fixed as of {edge}{untested}" if beyond else f"not fixed as of the newest release {edge}"
         else:
-            message = f"no {words.after_word} release found after {edge}"
-            if unusable:
-                message += f"; {unusable} newer could not be probed"
-        return self._result(SearchStatus.NOT_FOUND, furthest, None, message)
+            message = f"no {words.after_word} release found after {edge}{untested}"
+        before, after = (None, furthest) if step < 0 else (furthest, None)
+        return replace(self._result(SearchStatus.NOT_FOUND, before, after, message), unusable=unusable, untried=untried)
 
     def _invalid_anchor(self, anchor: int, expected: BisectVerdict, actual: BisectVerdict) -> SearchResult[T]:
         found = "could not be probed" if actual is BisectVerdict.SKIP else f"is {actual.value}"
@@ -440,28 +404,3 @@ def _index_of(index: Mapping[T, int], item: T | None) -> int | None:
         return index[item]
     except KeyError:
         raise ValueError(f"{item!r} is not one of the searched items") from None
-
-
-def _nearest(candidates: Iterable[int], target: int, *, prefer: int) -> int:
-    """The candidate closest to ``target``; on a tie, the one in the ``prefer`` direction (+1 up, -1 down)."""
-    return min(candidates, key=lambda i: (abs(i - target), (i - target) * prefer < 0))
-
-
-def _bisect_choice(verdicts: Verdicts, lo: int, hi: int) -> int | None:
-    unknown = [i for i in range(lo + 1, hi) if verdicts[i] is None]
-    if not unknown:
-        return None
-    # Prefer the upper neighbour: the floor midpoint leaves the upper part the larger one.
-    return _nearest(unknown, (lo + hi) // 2, prefer=1)
-
-
-def _worst_bisect(verdicts: Verdicts, lo: int, hi: int) -> int:
-    """Probes a bisection of (lo, hi) needs at most if every remaining probe is usable.
-
-    Every probe becomes an end of the next bracket and the items inside a bracket never change, so the
-    worst case is a recursion over disjoint brackets.
-    """
-    choice = _bisect_choice(verdicts, lo, hi)
-    if choice is None:
-        return 0
-    return 1 + max(_worst_bisect(verdicts, lo, choice), _worst_bisect(verdicts, choice, hi))

@@ -47,8 +47,18 @@ class StoredProbe:
 
 
 @dataclass(frozen=True)
+class StoredUnusable:
+    """A release that could not be tested, and what made it unusable (its outcome and first line of detail)."""
+
+    version: str
+    outcome_text: str = ""
+    detail: str = ""
+
+
+@dataclass(frozen=True)
 class StoredSearch:
-    """One search's verdict: ``before``/``after`` are last good/first bad (regression) or last bad/first fixed."""
+    """One search's verdict: ``before``/``after`` are last good/first bad (regression) or last bad/first fixed,
+    both None when the search was ambiguous (then ``candidates`` holds every release the step may be at)."""
 
     direction: Direction
     status: SearchStatus | None = None
@@ -61,6 +71,10 @@ class StoredSearch:
     uploaded: tuple[tuple[str, str], ...] = ()
     """(version, upload time) of ``before`` and ``after``, where known."""
     compare_url: str | None = None
+    unusable: tuple[StoredUnusable, ...] = ()
+    """Releases among the candidates (or beyond the last one seen) that could not be tested, and why."""
+    untried: tuple[str, ...] = ()
+    """Releases between unusable ones that were never probed."""
 
 
 @dataclass(frozen=True)
@@ -158,7 +172,8 @@ class StoredBisection:
     releases: tuple[StoredRelease, ...] = ()
     """Every release considered, oldest first: the page draws its timeline from them."""
     known_bad_range: str | None = None
-    """The known-bad specifier (``>=1.42.21,<1.43.2``; ``""`` is every release); None when nothing reproduced."""
+    """The confirmed known-bad specifier (``>=1.42.21,<1.43.2``; ``""``, every release, only in older files);
+    None when nothing reproduced."""
     commits: StoredCommits | None = None
     """The regression window of the commit phase (the first bad commit)."""
     fix_commits: StoredCommits | None = None
@@ -248,6 +263,8 @@ def _search_json(search: StoredSearch) -> dict[str, Any]:
         "invalid_anchor": search.invalid_anchor,
         "uploaded": dict(search.uploaded),
         "compare_url": search.compare_url,
+        "unusable": [{"version": u.version, "outcome": u.outcome_text, "detail": u.detail} for u in search.unusable],
+        "untried": list(search.untried),
     }
 
 
@@ -356,6 +373,12 @@ def _search_from(value: object, direction: Direction) -> StoredSearch | None:
         invalid_anchor=_text(value.get("invalid_anchor")),
         uploaded=tuple((str(k), str(v)) for k, v in uploaded.items() if isinstance(v, str)),
         compare_url=_text(value.get("compare_url")),
+        unusable=tuple(
+            StoredUnusable(version, str(item.get("outcome", "")), _string(item.get("detail")) or "")
+            for item in _mappings(value.get("unusable"))
+            if (version := _text(item.get("version")))
+        ),
+        untried=_texts(value.get("untried")),
     )
 
 

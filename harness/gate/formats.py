@@ -26,8 +26,9 @@ _VERDICT_BLURB = {
     GateVerdict.CLEAR: "No recorded case reproduces with the proposed versions.",
     GateVerdict.FAILED: "A recorded failure comes back with the proposed versions, or a pin is in a known-bad range.",
     GateVerdict.UNDECIDED: (
-        "Some cases gave no answer: their environment could not be built, they timed out or crashed, or they "
-        "failed with a different error. Re-run when the index is reachable, or use --strict to count this as failed."
+        "Some cases gave no answer: their environment could not be built, they timed out or crashed, they "
+        "failed with a different error, or a pin lies in a range a bisection could not test. Re-run when the "
+        "index is reachable, or use --strict to count this as failed."
     ),
     GateVerdict.USAGE: "The gate could not run because of its configuration or command line.",
 }
@@ -89,7 +90,7 @@ def junit_xml(decision: GateDecision, *, suite_name: str = "dependency-gate") ->
 def _problem(case: ET.Element, tag: str, judgement: Judgement) -> None:
     subject = judgement.subject
     if isinstance(subject, StaticFinding):
-        message, kind = judgement.reason, "KnownBadRange"
+        message, kind = judgement.reason, "KnownBadRange" if subject.uncertain is None else "UncertainRange"
     else:
         message = subject.error_message or subject.detail or subject.outcome.value
         kind = subject.error_type or subject.outcome.value
@@ -100,7 +101,8 @@ def _problem(case: ET.Element, tag: str, judgement: Judgement) -> None:
 def _testcase_name(judgement: Judgement) -> str:
     subject = judgement.subject
     if isinstance(subject, StaticFinding):
-        return f"{subject.pin} in known-bad range {subject.known_bad.label}"
+        where = "known-bad range" if subject.uncertain is None else "untested range"
+        return f"{subject.pin} in {where} {subject.range_label}"
     return environment_label(subject.environment)
 
 
@@ -120,6 +122,8 @@ def _body(judgement: Judgement) -> str:
     else:
         known = subject.known_bad
         lines.append(f"known-bad range: {known.label} (case {known.case_id})")
+        if subject.uncertain is not None:
+            lines.append(f"could not be tested: {subject.range_label}")
         lines += [
             f"{label}: {value}"
             for label, value in (

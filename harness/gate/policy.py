@@ -7,10 +7,13 @@ Exit codes (``EXIT_CODES``), most severe first when several apply:
     =========  ====  ==========================================================================================
     USAGE      2     bad command line or configuration; raised as ConfigError before anything is probed, and
                      listed here so that every exit code of the gate is in one table
-    FAILED     1     a case REPRODUCED with the candidate versions, or a candidate pin lies in a known-bad range,
-                     and no valid acknowledgement covers it; with ``strict`` also everything UNDECIDED
+    FAILED     1     a case REPRODUCED with the candidate versions, or a candidate pin lies in a known-bad range
+                     (releases a bisection confirmed bad), and no valid acknowledgement covers it; with
+                     ``strict`` also everything UNDECIDED
     UNDECIDED  3     some case gave no answer: its environment could not be resolved or installed (index down,
-                     no wheel), it timed out or crashed, or it failed with a different error (below)
+                     no wheel), it timed out or crashed, or it failed with a different error (below); or a
+                     candidate pin lies in a range a bisection could not test (``uncertain``), which may or may
+                     not reproduce
     CLEAR      0     every probe passed and no candidate pin is in a known-bad range (acknowledged items and
                      an empty check included)
     =========  ====  ==========================================================================================
@@ -35,6 +38,8 @@ import datetime
 import enum
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+
+from packaging.specifiers import SpecifierSet
 
 from harness.gate.acknowledgements import Acknowledgement
 from harness.model.known_bad import KnownBadRange
@@ -94,17 +99,29 @@ def outcome_verdict(outcome: Outcome, *, strict: bool = False, different_error_f
 
 @dataclass(frozen=True)
 class StaticFinding:
-    """A candidate pin inside a known-bad range: the case would reproduce without running it."""
+    """A candidate pin inside a known-bad range: the case would reproduce without running it. With
+    ``uncertain`` set, the pin lies instead in a range next to it that the bisection could not test."""
 
     pin: Pin
     known_bad: KnownBadRange
+    uncertain: SpecifierSet | None = None
 
     @property
     def case_id(self) -> str:
         return self.known_bad.case_id
 
     @property
+    def range_label(self) -> str:
+        """The range the pin lies in, as ``name>=1,<2``."""
+        return self.known_bad.label if self.uncertain is None else f"{self.known_bad.package}{self.uncertain}"
+
+    @property
     def reason(self) -> str:
+        if self.uncertain is not None:
+            return (
+                f"{self.pin} is in the range {self.range_label} that case {self.case_id}'s bisection could not "
+                f"test (its known-bad range is {self.known_bad.label}): undecided"
+            )
         ends = []
         if self.known_bad.first_bad:
             ends.append(f"first bad {self.known_bad.first_bad}")
@@ -115,9 +132,16 @@ class StaticFinding:
 
 
 def static_findings(candidates: Sequence[Pin], ranges: Sequence[KnownBadRange]) -> tuple[StaticFinding, ...]:
-    """Every (pin, range) pair where a candidate pin falls in a known-bad range, ordered by case then pin."""
+    """Every (pin, range) pair where a candidate pin falls in a known-bad range or one of its uncertain ranges,
+    ordered by case then pin."""
     found = [StaticFinding(pin, known) for known in ranges for pin in candidates if known.contains(pin)]
-    return tuple(sorted(found, key=lambda f: (f.case_id, f.pin, str(f.known_bad.specifier))))
+    found += [
+        StaticFinding(pin, known, uncertain)
+        for known in ranges
+        for pin in candidates
+        if (uncertain := known.uncertain_about(pin)) is not None
+    ]
+    return tuple(sorted(found, key=lambda f: (f.case_id, f.pin, str(f.known_bad.specifier), str(f.uncertain))))
 
 
 # --- live results and the decision --------------------------------------------------------------------------------
@@ -203,7 +227,7 @@ def decide(
     different_error_fails: bool = False,
 ) -> GateDecision:
     """Judge every item, apply acknowledgements valid ``today``, and take the most severe remaining verdict."""
-    raw = [_judge_static(finding) for finding in static]
+    raw = [_judge_static(finding, strict=strict) for finding in static]
     raw += [_judge_live(result, strict=strict, different_error_fails=different_error_fails) for result in live]
     judgements: list[Judgement] = []
     expired: list[Acknowledgement] = []
@@ -228,8 +252,12 @@ def usage_decision(message: str) -> GateDecision:
     return GateDecision(GateVerdict.USAGE, (one_line(message),))
 
 
-def _judge_static(finding: StaticFinding) -> Judgement:
-    return Judgement(finding, GateVerdict.FAILED, finding.reason)
+def _judge_static(finding: StaticFinding, *, strict: bool) -> Judgement:
+    if finding.uncertain is None:
+        return Judgement(finding, GateVerdict.FAILED, finding.reason)
+    if strict:
+        return Judgement(finding, GateVerdict.FAILED, finding.reason + " [strict: undecided counts as failed]")
+    return Judgement(finding, GateVerdict.UNDECIDED, finding.reason)
 
 
 def _judge_live(result: LiveResult, *, strict: bool, different_error_fails: bool) -> Judgement:

@@ -31,6 +31,9 @@ class KnownBadRange:
     first_fixed: str | None
     found_at: str | None = None
     """When the range was established (ISO date or timestamp), for the record only."""
+    uncertain: tuple[SpecifierSet, ...] = ()
+    """Releases that may reproduce but could not be tested (those a bisection left ambiguous): the gate says
+    "undecided" for them, never "failed", since only ``specifier`` was confirmed."""
 
     @classmethod
     def between(
@@ -46,6 +49,12 @@ class KnownBadRange:
     def contains(self, pin: Pin) -> bool:
         return pin.name == self.package and self.specifier.contains(pin.version, prereleases=True)
 
+    def uncertain_about(self, pin: Pin) -> SpecifierSet | None:
+        """The uncertain range ``pin`` falls in, if any (a confirmed one takes precedence: see ``contains``)."""
+        if pin.name != self.package or self.contains(pin):
+            return None
+        return next((part for part in self.uncertain if part.contains(pin.version, prereleases=True)), None)
+
     @property
     def label(self) -> str:
         return f"{self.package}{self.specifier}"
@@ -53,7 +62,12 @@ class KnownBadRange:
     @property
     def specifier_text(self) -> str:
         """The specifier as a range reads, lower bound first (``>=1.42.21,<1.43.2``); ``str()`` sorts as text."""
-        return ",".join(str(part) for part in sorted(self.specifier, key=_reading_order))
+        return reading_order(self.specifier)
+
+
+def reading_order(specifier: SpecifierSet) -> str:
+    """A specifier as a range reads, lower bound first (``>=1.42.21,<1.43.2``)."""
+    return ",".join(str(part) for part in sorted(specifier, key=_reading_order))
 
 
 def range_to_json(item: KnownBadRange) -> dict[str, Any]:
@@ -64,6 +78,7 @@ def range_to_json(item: KnownBadRange) -> dict[str, Any]:
         "first_bad": item.first_bad,
         "first_fixed": item.first_fixed,
         "found_at": item.found_at,
+        "uncertain": [reading_order(part) for part in item.uncertain],
     }
 
 
@@ -100,7 +115,21 @@ def range_from_json(
             where = "inside" if inside else "outside"
             raise fields.error(key, f"a version {where} the specifier {specifier}; got {version}")
     found_at = _optional_string(fields, "found_at")
-    return KnownBadRange(case_id, canonicalize_name(package), specifier, first_bad, first_fixed, found_at)
+    uncertain = fields.get("uncertain", list) or []
+    parsed_uncertain: list[SpecifierSet] = []
+    for text in uncertain:
+        try:
+            part = SpecifierSet(text) if isinstance(text, str) else None
+        except InvalidSpecifier:
+            part = None
+        if part is None or not str(part):
+            raise fields.error(
+                "uncertain", f'a list of non-empty version specifiers such as ">=1.12,<1.42"; got {text!r}'
+            )
+        parsed_uncertain.append(part)
+    return KnownBadRange(
+        case_id, canonicalize_name(package), specifier, first_bad, first_fixed, found_at, tuple(parsed_uncertain)
+    )
 
 
 def known_bad_to_json(ranges: Iterable[KnownBadRange]) -> dict[str, Any]:

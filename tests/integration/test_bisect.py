@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -54,9 +55,72 @@ def test_finds_both_boundaries_from_the_recorded_bad_release(thirty: FakeProject
 
 def test_given_good_and_bad_with_unusable_releases_between(thirty: FakeProject) -> None:
     result = thirty.harness("bisect", "fake_case", "fakepkg", "--good", "1.0", "--bad", "1.29", "--fresh")
-    assert result.returncode == 0, result.output
-    # 1.29 passes, so it cannot serve as bad: the harness says so instead of guessing.
+    # 1.29 passes, so it cannot serve as bad: the harness says so instead of guessing, and exits 3.
+    assert result.returncode == 3, result.output
     assert "1.29" in result.stdout
+    assert "regression: 1.29 was given as bad but is good" in result.stderr
+
+
+def test_a_run_of_ten_unusable_releases_inside_the_bad_window_is_exact(tmp_path: Path) -> None:
+    run = tuple(f"1.{minor}" for minor in range(8, 18))
+    project = make_project(
+        tmp_path / "run",
+        versions=VERSIONS,
+        bad=tuple(f"1.{minor}" for minor in range(5, 25)),
+        hang=(),
+        other_error=(),
+        unresolvable=run,
+        recorded="1.20",
+    )
+    project.write_versions('[packages.fakepkg]\nversions = ["1.20"]\n[packages.fakedep]\nversions = ["2.0"]\n')
+    result = project.harness("bisect", "fake_case", "fakepkg")
+    assert result.returncode == 0, result.output
+    report = json.loads((project.root / "reports" / "bisect" / "fake_case--fakepkg.json").read_text())
+    assert (report["regression"]["last_good"], report["regression"]["first_bad"]) == ("1.4", "1.5")
+    assert (report["fix"]["last_bad"], report["fix"]["first_fixed"]) == ("1.24", "1.25")
+    probes = report["probes"]
+    unusable = sum(1 for p in probes if p["outcome"] == "UNRESOLVABLE")
+    lg = math.ceil(math.log2(len(VERSIONS)))
+    # The documented bounds: each search's anchor, strides and bisection, plus 2 * ceil(log2 N) + 3 for the run.
+    assert len(probes) <= 2 * (1 + 2 * (lg + 1) + 1 + lg + 1) + (2 * lg + 3)
+    assert unusable < len(run)  # the run is not walked release by release
+    print(f"run of 10 unusable releases: {len(probes)} probes, {unusable} of them unusable")
+
+
+def test_an_ambiguous_bisection_exits_3_and_says_why(tmp_path: Path) -> None:
+    project = make_project(
+        tmp_path / "ambiguous",
+        versions=tuple(f"1.{minor}" for minor in range(12)),
+        bad=tuple(f"1.{minor}" for minor in range(6, 10)),
+        hang=(),
+        other_error=(),
+        unresolvable=("1.4", "1.5"),
+        recorded="1.8",
+    )
+    project.write_versions('[packages.fakepkg]\nversions = ["1.8"]\n[packages.fakedep]\nversions = ["2.0"]\n')
+    # The case given by a folder outside cases/: the report's command must name it so that it runs.
+    elsewhere = project.root / "elsewhere" / "my case"
+    shutil.copytree(project.root / "cases" / "fake_case", elsewhere)
+    result = project.harness("bisect", str(elsewhere), "fakepkg")
+    assert result.returncode == 3, result.output
+    (line,) = [line for line in result.stderr.splitlines() if line.startswith("harness:")]
+    assert line.startswith(
+        "harness: bisection incomplete (exit 3): regression: 2 releases below 1.6 could not be tested: UNRESOLVABLE"
+    )
+    assert line.endswith(
+        "; hold other versions with --hold so these releases install, or use --git-repo to bisect commits"
+    )
+    assert "first bad is one of 3 releases (1.4, 1.5, 1.6); 2 could not be tested" in result.stdout
+    report = json.loads((project.root / "reports" / "bisect" / "fake_case--fakepkg.json").read_text())
+    assert report["regression"]["status"] == "ambiguous"
+    assert report["regression"]["first_bad"] is None and report["regression"]["last_good"] is None
+    assert sorted(item["version"] for item in report["regression"]["unusable"]) == ["1.4", "1.5"]
+    known_bad = json.loads((project.root / "reports" / "known-bad.json").read_text())
+    assert [(r["specifier"], r["uncertain"]) for r in known_bad["ranges"]] == [(">=1.6,<1.10", [">=1.4,<1.6"])]
+    assert report["reproduce_command"] == "nox -s bisect -- 'elsewhere/my case' fakepkg"
+    gate = project.harness("gate", "--static-only", "--candidate", "fakepkg==1.5")
+    assert gate.returncode == 3, gate.output
+    assert project.harness("gate", "--static-only", "--candidate", "fakepkg==1.7").returncode == 1
 
 
 def test_unknown_release_is_a_one_line_error(thirty: FakeProject) -> None:

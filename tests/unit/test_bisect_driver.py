@@ -152,7 +152,8 @@ def test_no_good_release_before_the_bad_one() -> None:
     report = bisect(TableProbe(table), bad=Version("1.42.21"))
     assert report.regression.status is SearchStatus.NOT_FOUND
     assert report.regression.message == "no good release found before 1.42.10"
-    assert report.known_bad == "<1.43.2"
+    # Confirmed from the oldest release tried: older ones were never seen bad.
+    assert report.known_bad == ">=1.42.10,<1.43.2"
 
 
 def test_good_only_searches_forwards_for_the_first_bad() -> None:
@@ -183,7 +184,9 @@ def test_different_error_policy_moves_the_boundary_and_is_noted() -> None:
     )
     assert default.regression.status is SearchStatus.AMBIGUOUS
     assert default.regression.candidates == (Version("1.42.19"), Version("1.42.20"), Version("1.42.21"))
-    assert default.known_bad == ">=1.42.19,<1.43.2"
+    # Only the confirmed-bad releases are blocked; 1.42.19 and 1.42.20 are uncertain.
+    assert default.known_bad == ">=1.42.21,<1.43.2"
+    assert default.uncertain == (">=1.42.19,<1.42.21",)
     assert strict.regression.boundary == (Version("1.42.18"), Version("1.42.19"))
     assert "DIFFERENT_ERROR counted as reproducing (policy)" in strict.notes
     assert "DIFFERENT_ERROR counted as reproducing (policy)" not in default.notes
@@ -193,7 +196,8 @@ def test_unusable_releases_are_noted_with_their_reason() -> None:
     report = bisect(TableProbe(xt_history({"1.42.20": FAIL})), recorded_bad=Version("1.42.21"))
     assert report.regression.candidates == (Version("1.42.20"), Version("1.42.21"))
     assert "x-transformers 1.42.20 could not be used (INSTALL_FAILED): uv: No solution found" in report.notes
-    assert report.known_bad == ">=1.42.20,<1.43.2"
+    assert report.known_bad == ">=1.42.21,<1.43.2"
+    assert report.uncertain == (">=1.42.20,<1.42.21",)
 
 
 def test_upload_dates_out_of_version_order_are_noted() -> None:
@@ -272,12 +276,13 @@ FOUND, AMBIGUOUS, NOT_FOUND, INVALID = (
     ("regression", "fix", "expected"),
     [
         (_result(REG, FOUND, "1.0", "1.1"), _result(FIX, FOUND, "1.4", "1.5"), ">=1.1,<1.5"),
-        (_result(REG, AMBIGUOUS, "1.0", "1.2", ["1.1", "1.2"]), _result(FIX, FOUND, "1.4", "1.5"), ">=1.1,<1.5"),
-        (_result(REG, FOUND, "1.0", "1.1"), _result(FIX, AMBIGUOUS, "1.3", "1.5", ["1.4", "1.5"]), ">=1.1,<1.5"),
+        # Only what a probe confirmed is blocked: an ambiguous end stops at the releases seen.
+        (_result(REG, AMBIGUOUS, "1.0", "1.2", ["1.1", "1.2"]), _result(FIX, FOUND, "1.4", "1.5"), ">=1.2,<1.5"),
+        (_result(REG, FOUND, "1.0", "1.1"), _result(FIX, AMBIGUOUS, "1.3", "1.5", ["1.4", "1.5"]), ">=1.1,<1.4"),
         (_result(REG, FOUND, "1.0", "1.1"), _result(FIX, NOT_FOUND, "1.9", None), ">=1.1"),
         (_result(REG, FOUND, "1.0", "1.1"), None, ">=1.1"),
-        (_result(REG, NOT_FOUND, None, "1.0"), _result(FIX, FOUND, "1.4", "1.5"), "<1.5"),
-        (_result(REG, NOT_FOUND, None, "1.0"), _result(FIX, NOT_FOUND, "1.9", None), ""),
+        (_result(REG, NOT_FOUND, None, "1.0"), _result(FIX, FOUND, "1.4", "1.5"), ">=1.0,<1.5"),
+        (_result(REG, NOT_FOUND, None, "1.0"), _result(FIX, NOT_FOUND, "1.9", None), ">=1.0"),
         (_result(REG, NOT_FOUND, "1.9", None), None, None),
         (_result(REG, INVALID, None, None), None, None),
     ],
@@ -288,7 +293,7 @@ def test_known_bad_specifier(
     specifier = known_bad_specifier(regression, fix)
     assert specifier == expected
     if specifier is not None:
-        SpecifierSet(specifier)  # always parseable by the gate
+        assert str(SpecifierSet(specifier))  # always parseable by the gate, and never the empty "every release"
 
 
 def test_steps_record_verdicts_per_search() -> None:

@@ -27,8 +27,15 @@ from harness.bisection.stored import (
 )
 from harness.errors import ConfigError
 from harness.index.interface import Release
-from harness.model.known_bad import merge_known_bad, range_to_json
+from harness.model.known_bad import (
+    known_bad_from_json,
+    known_bad_to_json,
+    merge_known_bad,
+    range_from_json,
+    range_to_json,
+)
 from harness.model.outcome import Outcome
+from harness.model.pins import Pin
 
 XT = tuple(Version(text) for text in [f"1.42.{i}" for i in range(15, 27)] + [f"1.43.{i}" for i in range(4)])
 FINISHED = datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC)
@@ -163,10 +170,18 @@ def test_markdown_lists_every_probe_with_its_fields() -> None:
             "1.2",
             "no",
         ]
-    assert "`>=1.42.20,<1.43.2`" in markdown
-    assert "1.42.19 (2024-11-05)" in markdown  # last good, with its upload date
+    # Only the confirmed-bad releases are blocked; the one that could not be tested is uncertain.
+    assert "`>=1.42.21,<1.43.2`" in markdown
+    assert "Uncertain (could not be tested; the gate says undecided, not failed, for these): `>=1.42.20,<1.42.21`" in (
+        markdown
+    )
+    assert "last seen good 1.42.19 (2024-11-05)" in markdown  # the nearest good seen, with its upload date
     assert f"]({REPO}/compare/1.42.19...1.42.21)" in markdown
-    assert "the first bad is one of 1.42.20, 1.42.21; 1.42.20 could not be probed" in markdown
+    assert (
+        "first bad is one of 2 releases (1.42.20, 1.42.21); 1 could not be tested: INSTALL_FAILED: EinopsError"
+        in markdown
+    )
+    assert "| first bad 1.42.21" not in markdown
     assert "bare version" in markdown
     assert "```\nharness bisect einops-rearrange\n```" in markdown
     assert "## Notes" in markdown and "could not be used (INSTALL_FAILED)" in markdown
@@ -250,15 +265,19 @@ def test_known_bad_entry() -> None:
         "first_bad": "1.42.21",
         "first_fixed": "1.43.2",
         "found_at": FINISHED.isoformat(),
+        "uncertain": [],
     }
     specifier = SpecifierSet(entry["specifier"])
     assert [str(v) for v in XT if v in specifier] == [f"1.42.{i}" for i in range(21, 27)] + ["1.43.0", "1.43.1"]
 
 
-def test_known_bad_entry_widens_over_unprobeable_releases() -> None:
+def test_known_bad_entry_blocks_only_confirmed_releases_and_lists_the_untested() -> None:
     entry = known_bad_entry(make_report(overrides={"1.42.20": Outcome.UNRESOLVABLE}, first_fixed=None))
     assert entry is not None
-    assert (entry["specifier"], entry["first_bad"], entry["first_fixed"]) == (">=1.42.20", "1.42.20", None)
+    # The step is at 1.42.20 or 1.42.21: only 1.42.21 on is confirmed, and no end is definite.
+    assert (entry["specifier"], entry["first_bad"], entry["first_fixed"]) == (">=1.42.21", None, None)
+    assert entry["uncertain"] == [">=1.42.20,<1.42.21"]
+    assert range_from_json(entry).uncertain_about(Pin.parse("x-transformers==1.42.20")) is not None
 
 
 def entry(case_id: str, package: str, specifier: str) -> dict[str, Any]:
@@ -353,7 +372,11 @@ def test_a_report_where_every_release_was_bad_still_round_trips() -> None:
 
     report = run_bisection(case_id="c", package="p", releases=XT, probe=reproduces, bad=XT[-1], clock=lambda: FINISHED)
     stored = stored_bisection(report)
-    assert stored.known_bad_range == ""
+    # Every release tried was bad: the range starts at the oldest one tried, never "every release" (which the
+    # gate's file refuses).
+    assert stored.known_bad_range == f">={XT[0]}"
+    assert stored.known_bad is not None
+    known_bad_from_json(known_bad_to_json([stored.known_bad]))
     assert bisection_from_json(bisection_to_json(stored)) == stored
 
 

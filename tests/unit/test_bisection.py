@@ -325,8 +325,11 @@ def test_max_remaining_bounds_the_probes_left(first_bad: int) -> None:
 
 
 def test_max_remaining_starts_with_the_documented_bound() -> None:
+    # A true bound counts unusable releases too: with eight between the anchors, all eight may need a probe
+    # (as PIIIIIIIIR does); with none unusable the search takes 2 + ceil(log2(9)) (test_pair_finds_every_boundary).
     search = regression(low=v("1.0"), high=v("1.9"))
-    assert search.max_remaining() == 2 + math.ceil(math.log2(9))
+    assert search.max_remaining() == 2 + 8
+    assert TransitionSearch.start(range(302), Direction.REGRESSION, low=0, high=301).max_remaining() == 2 + 18
 
 
 def test_result_before_done_is_an_error() -> None:
@@ -393,7 +396,15 @@ def _check_against_observations(
         assert result.after == result.before + 1  # type: ignore[operator]
     if result.status is SearchStatus.AMBIGUOUS:
         assert result.candidates == tuple(range(result.before + 1, result.after + 1))  # type: ignore[operator]
-        assert all(answers[i] is SKIP for i in result.candidates[:-1])
+        # Every candidate but the last was found unusable or lies, untried, between two found unusable: an
+        # O(log N) search cannot probe a whole run, so it names what it left instead of claiming it.
+        assert set(result.unusable) | set(result.untried) == set(result.candidates[:-1])
+        assert all(answers[i] is SKIP and i in probed for i in result.unusable)
+        assert not set(result.untried) & set(probed)
+        assert all(min(result.unusable) < i < max(result.unusable) for i in result.untried)
+    if result.status is SearchStatus.NOT_FOUND:
+        assert all(answers[i] is SKIP and i in probed for i in result.unusable)
+        assert not set(result.untried) & set(probed)
 
 
 @settings(max_examples=300, deadline=None)
@@ -463,10 +474,15 @@ def test_outward_search_is_consistent_and_within_bound(
     stride = stride[1:]  # the anchor's own confirmation
     distance = abs(found - anchor) if found is not None else (anchor if backwards else n - 1 - anchor)
     skips = sum(answers[i] is SKIP for i in stride)
-    assert len(stride) <= _lg(distance) + 1 + skips
+    # Once the offsets are used up, the rest of the list is bisected as a bracket (not walked one by one):
+    # that can cost up to another ceil(log2(distance)) + 1 before the other side turns up.
+    virtual = _lg(distance) + 1 if len(stride) > _lg(distance) + 1 + skips else 0
+    assert len(stride) <= _lg(distance) + 1 + skips + virtual
     assert len(rest) <= _lg(bracket_size) + 1 + sum(answers[i] is SKIP for i in rest)
     if result.status is SearchStatus.NOT_FOUND:
-        assert all(answers[i] is not want for i in (range(anchor) if backwards else range(anchor + 1, n)))
+        # Nothing beyond was seen on the other side; what lies untried between unusable items is named as such.
+        rest_of_list = range(anchor) if backwards else range(anchor + 1, n)
+        assert all(answers[i] is not want for i in rest_of_list if i not in result.untried)
     if result.status is SearchStatus.FOUND:
         assert result.after == first_after
 

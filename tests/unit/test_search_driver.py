@@ -67,9 +67,9 @@ def test_event_sequence_for_a_scripted_table() -> None:
     assert [event.item for event in started] == probed
     assert [event.step for event in started] == [1, 2, 3, 4, 5]
     assert all(event.direction is Direction.REGRESSION for event in started)
-    # Two anchors and ceil(log2(9)) = 4 midpoints at first; every probe lowers the bound.
+    # Two anchors and the eight releases between at first; every probe lowers the bound.
     bounds = [event.max_remaining for event in started]
-    assert bounds[0] == 6
+    assert bounds[0] == 10  # a true bound: the eight releases between the anchors may all be unusable
     assert all(later < earlier for earlier, later in itertools.pairwise(bounds))
     # Each probe is announced, then answered, before the next one starts; the result comes last, once.
     verdicts = {P: BisectVerdict.GOOD, R: BisectVerdict.BAD}
@@ -143,10 +143,10 @@ def test_search_progress_lines_carry_the_step_and_the_bound() -> None:
 
     assert reporter.calls[0] == ("start", None)
     assert reporter.calls[-1] == ("finish",)
-    assert reporter.calls[1] == ("started", "[regression step 1, at most 6 left] probing fakepkg 1.9")
+    assert reporter.calls[1] == ("started", "[regression step 1, at most 10 left] probing fakepkg 1.9")
     assert reporter.calls[2] == ("finished", reporter.calls[1][1], R, 2.0, False)
     # From the second probe on, the bound is priced at the median probe so far (2s each).
-    assert reporter.calls[3] == ("started", "[regression step 2, at most 5 left, eta 10s] probing fakepkg 1.0")
+    assert reporter.calls[3] == ("started", "[regression step 2, at most 9 left, eta 18s] probing fakepkg 1.0")
     finished = [call for call in reporter.calls if call[0] == "finished"]
     assert [call[4] for call in finished] == [False, False, True, False, False]
     assert len(finished) == 5
