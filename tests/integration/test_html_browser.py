@@ -46,6 +46,7 @@ def browser() -> Path:
         pytest.skip(MISSING)
     return found
 
+
 TABLE = {
     ("1.42.20", "0.8.0", "2.13.0"): Outcome.PASSED,
     ("1.42.20", "0.8.2", "2.14.1"): Outcome.PASSED,
@@ -106,8 +107,10 @@ def report(tmp_path: Path) -> Iterator[tuple[Path, list[ProbeRecord]]]:
     yield path, records
 
 
-def chromium(browser: Path, tmp_path: Path, *arguments: str) -> Completed:
+def chromium(tmp_path: Path, *arguments: str, browser: Path | None = None) -> Completed:
     """Headless Chromium with the flags a closed network needs (no background connections), as root."""
+    browser = browser or find_browser()
+    assert browser is not None, MISSING
     profile = tmp_path / "profile"
     profile.mkdir(exist_ok=True)
     completed = run(
@@ -134,7 +137,7 @@ def test_the_browser_lays_out_every_cell_at_its_row_and_column(
     browser: Path, tmp_path: Path, report: tuple[Path, list[ProbeRecord]]
 ) -> None:
     path, _ = report
-    dom = chromium(browser, tmp_path, "--dump-dom", path.as_uri()).stdout
+    dom = chromium(tmp_path, "--dump-dom", path.as_uri(), browser=browser).stdout
     cells = Elements(dom).cells()
     expected: dict[tuple[str, str], str | None] = {
         (xt, f"einops {ei} · torch {to}"): outcome.value for (xt, ei, to), outcome in TABLE.items()
@@ -153,7 +156,7 @@ def test_the_page_script_runs_under_its_policy_and_opens_the_linked_probe(
 ) -> None:
     path, records = report
     target = records[2]
-    dom = chromium(browser, tmp_path, "--dump-dom", f"{path.as_uri()}#probe-{target.key}").stdout
+    dom = chromium(tmp_path, "--dump-dom", f"{path.as_uri()}#probe-{target.key}", browser=browser).stdout
     details = {str(a["id"]): "open" in a for tag, a in Elements(dom).tags if tag == "details"}
     assert details[f"probe-{target.key}"] is True
     assert sum(details.values()) == 1
@@ -210,7 +213,7 @@ def test_the_screenshot_shows_the_outcome_colours(
 ) -> None:
     path, _ = report
     png = tmp_path / "page.png"
-    chromium(browser, tmp_path, f"--screenshot={png}", "--window-size=1280,1600", path.as_uri())
+    chromium(tmp_path, f"--screenshot={png}", "--window-size=1280,1600", path.as_uri(), browser=browser)
     assert png.is_file()
     assert png.stat().st_size > 20_000
     width, height, colours = png_pixels(png.read_bytes())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -21,7 +22,7 @@ BASE = ProbeRequest(
 
 # One changed value per field of ProbeRequest; the completeness test below fails when a field is added
 # without a row here, so a new field cannot silently stay out of the key.
-CHANGES: dict[str, object] = {
+CHANGES: dict[str, Any] = {
     "case_id": "other",
     "case_hash": "fedcba9876543210",
     "parameters": (("n", 4),),
@@ -33,7 +34,7 @@ CHANGES: dict[str, object] = {
     "sources_digest": "abc",
     "source": SourceTree("fakepkg", "0" * 40),
 }
-FURTHER: list[tuple[str, object]] = [
+FURTHER: list[tuple[str, Any]] = [
     ("parameters", (("n", 3), ("m", 1))),
     ("parameters", (("n", "3"),)),  # a string 3 is another parameter than the integer 3
     ("pins", (Pin.of("fakepkg", "1.4"),)),
@@ -50,7 +51,7 @@ def test_every_field_of_the_request_has_a_row() -> None:
 
 
 @pytest.mark.parametrize(("name", "value"), [*CHANGES.items(), *FURTHER])
-def test_changing_a_field_changes_the_key(name: str, value: object) -> None:
+def test_changing_a_field_changes_the_key(name: str, value: Any) -> None:
     changed = dataclasses.replace(BASE, **{name: value})
     assert changed != BASE
     assert changed.key != BASE.key
