@@ -70,7 +70,7 @@ class Project:
     environ: dict[str, str]
 
     def harness(self, *args: str) -> process.Completed:
-        argv = [sys.executable, "-m", "harness", "--root", self.root, *args]
+        argv: list[str | Path] = [sys.executable, "-m", "harness", "--root", self.root, *args]
         return process.run(argv, cwd=REPO, env=self.environ, timeout=600)
 
     def report(self) -> dict[str, Any]:
@@ -90,7 +90,9 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Project]:
     make_fake_package(wheels, versions=VERSIONS, requires={v: ["fakeutil"] for v in VERSIONS})
     make_fake_dependency(wheels, name="fakeutil", versions=("1.0", "2.0"))
     make_fake_dependency(wheels, name="fakebase", versions=("1.0",))
-    build_wheel(wheels, "fakedep", "2.0", module_source={"fakedep/__init__.py": 'VERSION = "2.0"\n'}, requires=["fakebase"])
+    build_wheel(
+        wheels, "fakedep", "2.0", module_source={"fakedep/__init__.py": 'VERSION = "2.0"\n'}, requires=["fakebase"]
+    )
     times = {"fakeutil==2.0": UPLOAD_EPOCH + timedelta(days=60), "fakedep==2.0": TODAY, "fakebase==1.0": TODAY}
     root = tmp / "project"
     case_dir = root / "cases" / "tt_case"
