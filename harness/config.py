@@ -39,10 +39,27 @@ def load_case(directory: Path) -> Case:
     data = read_toml(case_file)
     if not replay_file.is_file():
         raise ConfigError(f"{replay_file}: missing; a case needs a replay.py that defines replay(**parameters)")
+    return parse_case(data, directory=directory, content_hash=case_content_hash(directory))
+
+
+def case_content_hash(directory: Path) -> str:
+    """A digest of every file in a case folder (a helper module replay.py imports changes a result too).
+
+    Files are taken in sorted relative-path order, each as its path and its length-prefixed bytes, so that
+    renaming or moving bytes between files changes the digest; bytecode caches are left out.
+    """
     digest = hashlib.sha256()
-    for path in (case_file, replay_file):
-        digest.update(path.read_bytes())
-    return parse_case(data, directory=directory, content_hash=digest.hexdigest()[:16])
+    files = (p for p in directory.rglob("*") if p.is_file() and not _is_bytecode(p.relative_to(directory)))
+    for path in sorted(files, key=lambda p: p.relative_to(directory).as_posix()):
+        data = path.read_bytes()
+        name = path.relative_to(directory).as_posix().encode()
+        digest.update(b"%d:%s%d:" % (len(name), name, len(data)))
+        digest.update(data)
+    return digest.hexdigest()[:16]
+
+
+def _is_bytecode(relative: Path) -> bool:
+    return "__pycache__" in relative.parts or relative.suffix == ".pyc"
 
 
 def discover_cases(cases_root: Path, selectors: tuple[str, ...] = ()) -> list[Case]:

@@ -77,14 +77,18 @@ class _Worker:
         """An idle worker exits at the end of its input; a busy one (the harness is stopping) is told to."""
         _close_stream(self.process.stdin)
         stop_worker(self.process, grace=IDLE_EXIT_SECONDS)
+        _close_stream(self.process.stdout)  # or each retired worker leaks its pipe's descriptor
 
     def call(self, request: dict[str, Any]) -> dict[str, Any]:
         stdin, stdout = self.process.stdin, self.process.stdout
         assert stdin is not None and stdout is not None
         with self.lock:
-            stdin.write(json.dumps(request) + "\n")
-            stdin.flush()
-            line = stdout.readline()
+            try:
+                stdin.write(json.dumps(request) + "\n")
+                stdin.flush()
+                line = stdout.readline()
+            except ValueError:  # stop() closed the pipes under us: the harness is stopping
+                line = ""
         if not line:
             if stopping():
                 raise RunInterrupted("fork-server worker")
@@ -161,6 +165,7 @@ class ForkServerRunner(CaseRunner):
         if held is None:
             _close_stream(process.stdin)
             stop_worker(process, grace=IDLE_EXIT_SECONDS)
+            _close_stream(process.stdout)
             return None
         worker = _Worker(process, site, held, threading.Lock())
         with self._lock:

@@ -54,11 +54,27 @@ def test_finds_both_boundaries_from_the_recorded_bad_release(thirty: FakeProject
 
 
 def test_given_good_and_bad_with_unusable_releases_between(thirty: FakeProject) -> None:
+    report_file = thirty.root / "reports" / "bisect" / "fake_case--fakepkg.json"
+    # 1.5 (unresolvable) lies between the given ends: the answer is the true boundary, found from the ends.
+    result = thirty.harness("bisect", "fake_case", "fakepkg", "--good", "1.4", "--bad", "1.13", "--fresh")
+    assert result.returncode == 0, result.output
+    report = json.loads(report_file.read_text())
+    assert (report["regression"]["last_good"], report["regression"]["first_bad"]) == ("1.11", "1.12")
+    assert (report["fix"]["last_bad"], report["fix"]["first_fixed"]) == ("1.19", "1.20")
+    outcomes = {probe["version"]: probe["outcome"] for probe in report["probes"]}
+    assert (outcomes["1.4"], outcomes["1.13"]) == ("PASSED", "REPRODUCED")
+
+    # 1.29 passes, so it cannot serve as bad: the harness says so instead of guessing a boundary.
     result = thirty.harness("bisect", "fake_case", "fakepkg", "--good", "1.0", "--bad", "1.29", "--fresh")
     # 1.29 passes, so it cannot serve as bad: the harness says so instead of guessing, and exits 3.
     assert result.returncode == 3, result.output
     assert "1.29" in result.stdout
     assert "regression: 1.29 was given as bad but is good" in result.stderr
+    report = json.loads(report_file.read_text())
+    regression = report["regression"]
+    assert (regression["status"], regression["invalid_anchor"]) == ("invalid_anchor", "1.29")
+    assert (regression["last_good"], regression["first_bad"], report["fix"]) == (None, None, None)
+    assert [(probe["version"], probe["outcome"]) for probe in report["probes"]] == [("1.29", "PASSED")]
 
 
 def test_a_run_of_ten_unusable_releases_inside_the_bad_window_is_exact(tmp_path: Path) -> None:

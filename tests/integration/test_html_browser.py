@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 import struct
+import sys
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,13 +24,28 @@ from harness.reports.html.page import render_index, write_index
 from harness.reports.html.style import OUTCOME_STYLES
 from tests.unit.test_html import HOSTILE, Elements
 
-CHROMIUM = Path("/usr/bin/chromium")
-pytestmark = [
-    pytest.mark.integration,
-    pytest.mark.skipif(
-        not CHROMIUM.exists(), reason="headless browser test needs Debian's chromium: apt-get install -y chromium"
-    ),
-]
+REPO = Path(__file__).resolve().parents[2]
+BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "chrome")
+"""The names Chromium goes by on PATH: Debian's package, Ubuntu's, and Google's builds."""
+MISSING = f"no headless browser on PATH (tried {', '.join(BROWSERS)}): apt-get install -y chromium"
+pytestmark = pytest.mark.integration
+
+
+def find_browser(path: str | None = None) -> Path | None:
+    """The first of BROWSERS found on ``path`` (default: $PATH), or None."""
+    return next((Path(found) for name in BROWSERS if (found := shutil.which(name, path=path))), None)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Path:
+    """Chromium's path; without one the test skips, except in CI, where a silent skip would hide the gap."""
+    found = find_browser()
+    if found is None:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"CI=true and {MISSING}", pytrace=False)
+        pytest.skip(MISSING)
+    return found
+
 
 TABLE = {
     ("1.42.20", "0.8.0", "2.13.0"): Outcome.PASSED,
@@ -89,13 +107,15 @@ def report(tmp_path: Path) -> Iterator[tuple[Path, list[ProbeRecord]]]:
     yield path, records
 
 
-def chromium(tmp_path: Path, *arguments: str) -> Completed:
+def chromium(tmp_path: Path, *arguments: str, browser: Path | None = None) -> Completed:
     """Headless Chromium with the flags a closed network needs (no background connections), as root."""
+    browser = browser or find_browser()
+    assert browser is not None, MISSING
     profile = tmp_path / "profile"
     profile.mkdir(exist_ok=True)
     completed = run(
         [
-            CHROMIUM,
+            browser,
             "--headless",
             "--no-sandbox",
             "--disable-gpu",
@@ -114,10 +134,10 @@ def chromium(tmp_path: Path, *arguments: str) -> Completed:
 
 
 def test_the_browser_lays_out_every_cell_at_its_row_and_column(
-    tmp_path: Path, report: tuple[Path, list[ProbeRecord]]
+    browser: Path, tmp_path: Path, report: tuple[Path, list[ProbeRecord]]
 ) -> None:
     path, _ = report
-    dom = chromium(tmp_path, "--dump-dom", path.as_uri()).stdout
+    dom = chromium(tmp_path, "--dump-dom", path.as_uri(), browser=browser).stdout
     cells = Elements(dom).cells()
     expected: dict[tuple[str, str], str | None] = {
         (xt, f"einops {ei} · torch {to}"): outcome.value for (xt, ei, to), outcome in TABLE.items()
@@ -132,11 +152,11 @@ def test_the_browser_lays_out_every_cell_at_its_row_and_column(
 
 
 def test_the_page_script_runs_under_its_policy_and_opens_the_linked_probe(
-    tmp_path: Path, report: tuple[Path, list[ProbeRecord]]
+    browser: Path, tmp_path: Path, report: tuple[Path, list[ProbeRecord]]
 ) -> None:
     path, records = report
     target = records[2]
-    dom = chromium(tmp_path, "--dump-dom", f"{path.as_uri()}#probe-{target.key}").stdout
+    dom = chromium(tmp_path, "--dump-dom", f"{path.as_uri()}#probe-{target.key}", browser=browser).stdout
     details = {str(a["id"]): "open" in a for tag, a in Elements(dom).tags if tag == "details"}
     assert details[f"probe-{target.key}"] is True
     assert sum(details.values()) == 1
@@ -188,13 +208,46 @@ def rgb(colour: str) -> tuple[int, int, int]:
     return int(colour[1:3], 16), int(colour[3:5], 16), int(colour[5:7], 16)
 
 
-def test_the_screenshot_shows_the_outcome_colours(tmp_path: Path, report: tuple[Path, list[ProbeRecord]]) -> None:
+def test_the_screenshot_shows_the_outcome_colours(
+    browser: Path, tmp_path: Path, report: tuple[Path, list[ProbeRecord]]
+) -> None:
     path, _ = report
     png = tmp_path / "page.png"
-    chromium(tmp_path, f"--screenshot={png}", "--window-size=1280,1600", path.as_uri())
+    chromium(tmp_path, f"--screenshot={png}", "--window-size=1280,1600", path.as_uri(), browser=browser)
     assert png.is_file()
     assert png.stat().st_size > 20_000
     width, height, colours = png_pixels(png.read_bytes())
     assert (width, height) == (1280, 1600)
     for outcome in set(TABLE.values()):
         assert rgb(OUTCOME_STYLES[outcome].colour) in colours, outcome
+
+
+def test_the_browser_is_found_on_path_under_any_of_its_names(tmp_path: Path) -> None:
+    folder = tmp_path / "bin"
+    folder.mkdir()
+    assert find_browser(str(folder)) is None
+    fake = folder / "google-chrome"
+    fake.write_text("#!/bin/sh\n")
+    fake.chmod(0o755)
+    assert find_browser(str(folder)) == fake
+    (folder / "chromium-browser").write_text("#!/bin/sh\n")
+    (folder / "chromium-browser").chmod(0o755)
+    assert find_browser(f"{tmp_path / 'empty'}{os.pathsep}{folder}") == folder / "chromium-browser"
+
+
+@pytest.mark.parametrize(("ci", "status", "line"), [("true", 1, f"CI=true and {MISSING}"), ("", 0, "skipped")])
+def test_without_a_browser_ci_fails_in_one_line_and_elsewhere_skips(
+    tmp_path: Path, ci: str, status: int, line: str
+) -> None:
+    """The browser tests themselves, run where PATH holds no browser: CI must not pass them by skipping."""
+    empty = tmp_path / "no-browser"
+    empty.mkdir()
+    environ = {k: v for k, v in os.environ.items() if k != "CI"} | {"PATH": str(empty), "CI": ci}
+    node = f"{Path(__file__).relative_to(REPO)}::test_the_page_script_runs_under_its_policy_and_opens_the_linked_probe"
+    completed = run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", node], cwd=REPO, env=environ, timeout=120
+    )
+    assert completed.returncode == status, completed.output
+    assert line in completed.stdout
+    if ci:
+        assert completed.stdout.count(MISSING) == 2  # the error itself and its line in the short summary

@@ -228,9 +228,23 @@ def test_index_for_combines_server_file_index_and_find_links(fake: FakePackage, 
     assert offline.warnings_seen() == ()
 
 
-@pytest.mark.skipif(not Path("/opt/pypi/simple").is_dir(), reason="no local file index on this machine")
-def test_reads_the_machine_file_index() -> None:
-    index = FileSimpleIndex("file:///opt/pypi/simple")
-    releases = index.releases("einops")
-    assert releases
-    assert all(r.upload_time is None for r in releases)
+def test_reads_a_file_index_laid_out_like_a_machine_mirror(tmp_path: Path) -> None:
+    """A PEP 503 tree as /opt/pypi holds one: simple/<name>/index.html linking into a sibling files/ folder."""
+    mirror = tmp_path / "pypi"
+    make_fake_package(mirror / "files", name="einops", versions=["0.7.0", "0.8.0", "0.8.2"], requires_python=">=3.9")
+    make_fake_dependency(mirror / "files", name="fakedep", versions=("1.0",))
+    url = write_simple_index(mirror / "files", mirror / "simple", yanked={"einops==0.8.2": "broken wheel"})
+    assert (
+        'href="../../files/einops-0.8.0-py3-none-any.whl#sha256=' in (mirror / "simple/einops/index.html").read_text()
+    )
+    index = FileSimpleIndex(url)
+    releases = index.releases("EinOps")
+    assert releases == (
+        Release(Version("0.7.0"), None, False, ">=3.9"),
+        Release(Version("0.8.0"), None, False, ">=3.9"),
+        Release(Version("0.8.2"), None, True, ">=3.9"),
+    )
+    assert [str(r.version) for r in filter_releases(releases)] == ["0.7.0", "0.8.0"]
+    assert [str(r.version) for r in index.releases("fakedep")] == ["1.0"]
+    with pytest.raises(UnknownPackageError, match="nosuch is not a package on file://"):
+        index.releases("nosuch")

@@ -1,4 +1,8 @@
-"""A scratch project holding the recorded case, probed with real x-transformers, einops and torch."""
+"""A scratch project per test holding the recorded case, probed with real x-transformers, einops and torch.
+
+Each test builds its own project folder, so no test reads records, reports or known-bad ranges that another
+wrote; only the caches (environments under the checkout's .harness, uv's own) are shared, to stay warm.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +17,7 @@ import pytest
 from harness import process
 
 REPO = Path(__file__).resolve().parents[2]
+CASE = "rotary_xpos_batch1_seq32"
 
 
 @dataclass(frozen=True)
@@ -32,10 +37,10 @@ class RealProject:
         (self.root / "versions.toml").write_text(f'python = "3.11"\n{body}', encoding="utf-8")
 
 
-@pytest.fixture(scope="session")
-def real_project(tmp_path_factory: pytest.TempPathFactory) -> RealProject:
-    root = tmp_path_factory.mktemp("real")
-    shutil.copytree(REPO / "cases" / "rotary_xpos_batch1_seq32", root / "cases" / "rotary_xpos_batch1_seq32")
+@pytest.fixture
+def real_project(tmp_path: Path) -> RealProject:
+    root = tmp_path / "real"
+    shutil.copytree(REPO / "cases" / CASE, root / "cases" / CASE)
     environ = dict(os.environ)
     # Environments are cached beside the checkout so that repeated runs of these tests stay warm.
     environ["HARNESS_HOME"] = str(REPO / ".harness")

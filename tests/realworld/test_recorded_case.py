@@ -1,16 +1,18 @@
-"""The recorded x-transformers failure with the real packages: repro, bisection from full history, gate."""
+"""The recorded x-transformers failure with the real packages: repro, bisection from full history, gate.
+
+Each test stands alone in its own project (see conftest.py): any one can run by itself, in any order.
+"""
 
 from __future__ import annotations
 
 import json
 
 import pytest
+from junitparser import Error, Failure, JUnitXml, TestSuite
 
-from tests.realworld.conftest import RealProject
+from tests.realworld.conftest import CASE, RealProject
 
 pytestmark = pytest.mark.realworld
-
-CASE = "rotary_xpos_batch1_seq32"
 
 
 def test_reproduces_on_1_42_21_and_passes_on_1_42_20_and_1_43_2(real_project: RealProject) -> None:
@@ -49,12 +51,30 @@ def test_bisection_finds_both_boundaries_from_the_full_history(real_project: Rea
 
 
 @pytest.mark.parametrize(("candidate", "status"), [("x-transformers==1.43.1", 1), ("x-transformers==1.43.2", 0)])
-def test_gate(real_project: RealProject, candidate: str, status: int) -> None:
+def test_gate_replays_the_case_live(real_project: RealProject, candidate: str, status: int) -> None:
     real_project.write_versions({"x-transformers": ["1.42.21"], "einops": ["0.8.0"], "torch": ["2.13.0"]})
+    # The static layer is off: no known-bad range, so the verdict can only come from the live probe.
+    known_bad = real_project.root / "empty-known-bad.json"
+    known_bad.write_text('{"schema": 1, "ranges": []}\n')
     junit = real_project.root / "reports" / "gate" / "junit.xml"
-    result = real_project.harness("gate", "--candidate", candidate, "--junit", str(junit))
+    result = real_project.harness(
+        "gate", "--candidate", candidate, "--known-bad", str(known_bad), "--junit", str(junit), "--mode", "fork"
+    )
     assert result.returncode == status, result.output
-    assert junit.is_file()
+    xml = JUnitXml.fromfile(str(junit))
+    suites = [xml] if isinstance(xml, TestSuite) else list(xml)
+    cases = [case for suite in suites for case in suite]
+    assert cases, "the gate wrote no test case: nothing was replayed"
+    problems = [r for case in cases for r in case.result if isinstance(r, Failure | Error)]
+    if status == 0:
+        assert problems == []
+        return
+    (failure,) = problems
+    assert isinstance(failure, Failure)
+    assert failure.type == "einops.EinopsError"
+    assert 'rearrange-reduction pattern "n -> n 1"' in (failure.message or "")
+    assert "KnownBadRange" not in junit.read_text()
+    assert "x-transformers==1.43.1" in " ".join(case.name or "" for case in cases)
 
 
 def test_culprit_between_a_good_and_a_bad_environment(real_project: RealProject) -> None:

@@ -1,0 +1,149 @@
+"""The proof that decides fork reuse: a worker serves a probe only if everything it pre-imported is locked identically.
+
+Fake environments and hand-written site-packages stand in for uv's; no worker process is started.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING, cast
+
+import pytest
+
+from harness.environments.interface import Environment
+from harness.model.case import Case, Parameters
+from harness.model.outcome import RunObservation
+from harness.runners.forkserver import ForkServerRunner, _identities, _Worker, file_owners, top_level_names
+from harness.runners.interface import CaseRunner, RunResult
+
+if TYPE_CHECKING:
+    import subprocess
+
+DEP_2 = ("fakedep", "2.0", "file:///wheels/fakedep-2.0-py3-none-any.whl")
+DEP_1 = ("fakedep", "1.0", "file:///wheels/fakedep-1.0-py3-none-any.whl")
+DEP_2_REBUILT = ("fakedep", "2.0", "file:///other/fakedep-2.0-py3-none-any.whl")
+PKG = ("fakepkg", "1.4", "file:///wheels/fakepkg-1.4-py3-none-any.whl")
+
+
+def environment(location: Path, *locked: tuple[str, str, str]) -> Environment:
+    return Environment("env", location, location / "bin" / "python", (), 0.0, 0.0, False, False, locked)
+
+
+def install(site: Path, name: str, version: str, files: dict[str, str]) -> None:
+    """Write a distribution into ``site`` as an installer would: its files and a RECORD naming them."""
+    dist_info = site / f"{name}-{version}.dist-info"
+    dist_info.mkdir(parents=True)
+    for relative, text in files.items():
+        (site / relative).parent.mkdir(parents=True, exist_ok=True)
+        (site / relative).write_text(text)
+    lines = [f"{relative},sha256=x,1" for relative in files] + [f"{dist_info.name}/RECORD,,"]
+    (dist_info / "RECORD").write_text("\n".join(lines) + "\n")
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> Path:
+    folder = tmp_path / "env" / "lib" / "python3.11" / "site-packages"
+    install(folder, "fakedep", "2.0", {"fakedep/__init__.py": "", "fakedep/_speedups.so": ""})
+    install(folder, "fake_pkg", "1.4", {"fakepkg/__init__.py": "", "fakepkg_helpers.py": ""})
+    (folder / "stray.py").write_text("")  # in site-packages, but no RECORD lists it
+    return folder
+
+
+def test_file_owners_and_top_level_names_come_from_records(site: Path) -> None:
+    owners = file_owners(site)
+    assert owners[(site / "fakedep" / "__init__.py").resolve()] == "fakedep"
+    assert owners[(site / "fakepkg_helpers.py").resolve()] == "fake-pkg"
+    assert (site / "stray.py").resolve() not in owners
+    assert top_level_names(site, ["fakedep"]) == {"fakedep"}
+    assert top_level_names(site, ["Fake_Pkg"]) == {"fakepkg", "fakepkg_helpers"}
+
+
+def test_identities_are_keyed_by_canonical_name(tmp_path: Path) -> None:
+    env = environment(tmp_path, ("Fake_Dep", "2.0", "u"))
+    assert _identities(env) == {"fake-dep": ("Fake_Dep", "2.0", "u")}
+
+
+def test_the_proof_names_the_distribution_behind_every_site_module(site: Path) -> None:
+    runner = ForkServerRunner(preload=("fakedep",))
+    env = environment(site.parents[2], DEP_2, ("fake-pkg", "1.4", "u"))
+    modules = {
+        "fakedep": str(site / "fakedep" / "__init__.py"),
+        "fakedep._speedups": str(site / "fakedep" / "_speedups.so"),
+        "json": "/usr/lib/python3.11/json/__init__.py",  # the interpreter's, the same in every environment
+        "sys": None,  # built in
+    }
+    assert runner._prove(site, modules, env) == {"fakedep": DEP_2}
+    assert runner.refusals == []
+
+
+def test_the_proof_refuses_a_module_no_record_owns(site: Path) -> None:
+    runner = ForkServerRunner(preload=("fakedep",))
+    env = environment(site.parents[2], DEP_2)
+    modules: dict[str, str | None] = {"fakedep": str(site / "fakedep" / "__init__.py"), "stray": str(site / "stray.py")}
+    assert runner._prove(site, modules, env) is None
+    assert runner.refusals == [f"cannot tell which distribution installed stray ({(site / 'stray.py').resolve()})"]
+
+
+def test_the_proof_refuses_a_distribution_the_environment_does_not_lock(site: Path) -> None:
+    runner = ForkServerRunner(preload=("fakedep",))
+    env = environment(site.parents[2], DEP_2)  # fake-pkg is installed but not in the lock
+    assert runner._prove(site, {"fakepkg": str(site / "fakepkg" / "__init__.py")}, env) is None
+    assert len(runner.refusals) == 1
+
+
+def worker(held: dict[str, tuple[str, str, str]]) -> _Worker:
+    # _matching_worker never touches the process; a stand-in keeps the test free of subprocesses.
+    return _Worker(cast("subprocess.Popen[str]", object()), Path("/site"), held, threading.Lock())
+
+
+@pytest.mark.parametrize(
+    ("locked", "reused"),
+    [
+        ((DEP_2, PKG), True),  # the same fakedep file: the worker's modules are this environment's
+        ((DEP_2,), True),  # what else the environment holds does not matter
+        ((DEP_1, PKG), False),  # another version of the preloaded distribution
+        ((DEP_2_REBUILT, PKG), False),  # the same version from another file (a local build, another index)
+        ((PKG,), False),  # the environment does not hold fakedep at all
+    ],
+)
+def test_a_worker_is_reused_only_for_an_identically_locked_distribution(
+    tmp_path: Path, locked: tuple[tuple[str, str, str], ...], reused: bool
+) -> None:
+    runner = ForkServerRunner(preload=("fakedep",))
+    held = worker({"fakedep": DEP_2})
+    runner._workers.append(held)
+    found = runner._matching_worker(_identities(environment(tmp_path, *locked)))
+    assert (found is held) is reused
+
+
+def test_every_held_distribution_must_match_and_the_newest_match_is_moved_last(tmp_path: Path) -> None:
+    runner = ForkServerRunner(preload=("fakedep",))
+    both = worker({"fakedep": DEP_2, "fakepkg": PKG})
+    old, new, other = worker({"fakedep": DEP_2}), worker({"fakedep": DEP_2}), worker({"fakedep": DEP_1})
+    runner._workers.extend([old, new, both, other])
+    assert runner._matching_worker(_identities(environment(tmp_path, DEP_2))) is new
+    assert runner._workers == [old, both, other, new]
+    assert runner._matching_worker(_identities(environment(tmp_path, DEP_2, PKG))) is new
+    pkg_15 = ("fakepkg", "1.5", "file:///wheels/fakepkg-1.5-py3-none-any.whl")
+    runner._workers.remove(new)
+    runner._workers.remove(old)
+    assert runner._matching_worker(_identities(environment(tmp_path, DEP_2, pkg_15))) is None
+
+
+class RecordingRunner(CaseRunner):
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def run(self, environment: Environment, case: Case, parameters: Parameters) -> RunResult:
+        self.calls += 1
+        return RunResult(RunObservation(0, False, True, None, ""), 0.0)
+
+
+def test_an_environment_without_a_preloaded_distribution_runs_isolated(tmp_path: Path) -> None:
+    fallback = RecordingRunner()
+    runner = ForkServerRunner(preload=("torch",), fallback=fallback)
+    case = cast(Case, type("C", (), {"id": "c"})())
+    result = runner.run(environment(tmp_path, DEP_2, PKG), case, ())
+    assert (fallback.calls, result.mode) == (1, "isolated")
+    assert runner._workers == [] and runner._modules == {}
