@@ -18,7 +18,8 @@ Exit codes (``EXIT_CODES``), most severe first when several apply:
 How a live outcome counts:
 
 - REPRODUCED -> FAILED; PASSED -> CLEAR.
-- UNRESOLVABLE, INSTALL_FAILED, TIMEOUT, CRASHED -> UNDECIDED: nothing was learnt about the recorded failure.
+- UNRESOLVABLE, INSTALL_FAILED, TIMEOUT, CRASHED, SETUP_FAILED -> UNDECIDED: nothing was learnt about the
+  recorded failure.
 - DIFFERENT_ERROR -> UNDECIDED. The recorded failure did not occur, but the case did not run through either, so
   the upgrade is neither shown to bring the failure back nor shown to be safe: a release that breaks earlier
   masks the recorded failure. ``different_error_fails=True`` makes it FAILED for teams that want any breakage
@@ -72,6 +73,7 @@ _OUTCOME_VERDICTS: Mapping[Outcome, GateVerdict] = {
     Outcome.INSTALL_FAILED: GateVerdict.UNDECIDED,
     Outcome.TIMEOUT: GateVerdict.UNDECIDED,
     Outcome.CRASHED: GateVerdict.UNDECIDED,
+    Outcome.SETUP_FAILED: GateVerdict.UNDECIDED,
 }
 
 

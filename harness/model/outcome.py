@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
-from harness.model.signature import RaisedError, Signature
+from harness.model.signature import Phase, RaisedError, Signature
 
 
 class Outcome(enum.Enum):
@@ -18,6 +18,8 @@ class Outcome(enum.Enum):
     INSTALL_FAILED = "INSTALL_FAILED"
     TIMEOUT = "TIMEOUT"
     CRASHED = "CRASHED"
+    SETUP_FAILED = "SETUP_FAILED"
+    """The replay's ``setup(**parameters)`` raised: the release could not be tested, whatever it raised."""
 
 
 @dataclass(frozen=True)
@@ -61,6 +63,10 @@ def classify_run(observation: RunObservation, signature: Signature) -> Verdict:
         return Verdict(Outcome.PASSED, "the case ran to completion")
     if error.type_name in _MEMORY_ERRORS:
         return Verdict(Outcome.CRASHED, "out of memory (MemoryError)")
+    if error.phase is Phase.SETUP:
+        # Set-up is not the check: an error there, even one that looks like the recorded one, says nothing
+        # about the bug, so it never counts as REPRODUCED (bisection skips it, as git bisect's exit 125 does).
+        return Verdict(Outcome.SETUP_FAILED, f"setup() raised {error.type_name}: {error.first_line}")
     if signature.matches(error):
         return Verdict(Outcome.REPRODUCED, f"{error.type_name}: {error.first_line}")
     return Verdict(Outcome.DIFFERENT_ERROR, f"{error.type_name}: {error.first_line}")

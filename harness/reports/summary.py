@@ -218,6 +218,7 @@ _SHORT = {
     Outcome.INSTALL_FAILED: "INSTALL_FAILED",
     Outcome.TIMEOUT: "TIMEOUT",
     Outcome.CRASHED: "CRASHED",
+    Outcome.SETUP_FAILED: "SETUP_FAILED",
 }
 
 

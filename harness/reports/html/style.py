@@ -35,6 +35,9 @@ OUTCOME_STYLES: Mapping[Outcome, OutcomeStyle] = {
     Outcome.CRASHED: OutcomeStyle(
         "crashed", "☠", "#CC79A7", hatched=True, meaning="the interpreter died or ran out of memory"
     ),
+    Outcome.SETUP_FAILED: OutcomeStyle(
+        "set-up failed", "⊘", "#56B4E9", meaning="setup() raised: this release could not be tested"
+    ),
 }
 
 
