@@ -128,8 +128,16 @@ def make_prober(
     fresh: bool,
     mode: str = "isolated",
     preload: Sequence[str] = (),
+    repair: bool = True,
+    offline: bool = False,
 ) -> Prober:
-    """The one place that assembles an environment provider, a case runner and a record store."""
+    """The one place that assembles an environment provider, a case runner and a record store.
+
+    With ``repair``, a probe missing an undeclared dependency asks the configured index (lazily) for it.
+    """
+    from harness.probing.finder import IndexDistributionFinder  # noqa: PLC0415 - index clients load when needed
+
+    finder = IndexDistributionFinder(lambda: package_index(workspace, sources, offline=offline), _print_warning)
     return Prober(
         UvEnvironmentProvider(workspace.home),
         make_runner(mode, preload),
@@ -137,6 +145,7 @@ def make_prober(
         python=spec.python,
         sources=sources,
         fresh=fresh,
+        find_distribution=finder if repair else None,
     )
 
 

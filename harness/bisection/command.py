@@ -301,7 +301,16 @@ def run(args: argparse.Namespace) -> int:
     )
     index = package_index(workspace, sources, offline=args.offline)
     with (
-        make_prober(workspace, spec, sources, fresh=args.fresh, mode=args.mode, preload=args.preload) as prober,
+        make_prober(
+            workspace,
+            spec,
+            sources,
+            fresh=args.fresh,
+            mode=args.mode,
+            preload=args.preload,
+            repair=args.repair,
+            offline=args.offline,
+        ) as prober,
         CommandProgress(progress_for(sys.stderr)) as progress,
     ):
         report, releases = bisect_releases(case, prober, index, options, progress=progress)

@@ -171,7 +171,16 @@ def run(args: argparse.Namespace) -> int:
     spec = workspace.matrix_spec(args.versions)
     sources = package_sources(spec)
     with (
-        make_prober(workspace, spec, sources, fresh=args.fresh, mode=args.mode, preload=args.preload) as prober,
+        make_prober(
+            workspace,
+            spec,
+            sources,
+            fresh=args.fresh,
+            mode=args.mode,
+            preload=args.preload,
+            repair=args.repair,
+            offline=args.offline,
+        ) as prober,
         CommandProgress(progress_for(sys.stderr)) as progress,
     ):
         result = isolate_culprit(case, prober, delta, progress=progress)

@@ -190,7 +190,15 @@ def run(args: argparse.Namespace) -> int:
     live: list[LiveResult] = []
     if not args.static_only:
         spec = workspace.matrix_spec(args.versions)
-        with make_prober(workspace, spec, package_sources(spec), fresh=args.fresh, mode=args.mode) as prober:
+        with make_prober(
+            workspace,
+            spec,
+            package_sources(spec),
+            fresh=args.fresh,
+            mode=args.mode,
+            repair=args.repair,
+            offline=args.offline,
+        ) as prober:
             live = probe_live(relevant_cases(cases, candidates), candidates, prober)
     decision = decide(
         static, live, accepted, today(), args.strict, different_error_fails=args.different_error_is_failure

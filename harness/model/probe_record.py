@@ -11,6 +11,8 @@ from typing import Any
 from harness.model.case import Parameters
 from harness.model.outcome import Outcome
 from harness.model.pins import Pin, pin_set, pins_as_mapping, pins_from_mapping
+from harness.model.repair import Repair
+from harness.model.signature import MissingModule
 
 SCHEMA_VERSION = 1
 
@@ -43,6 +45,8 @@ class ProbeRequest:
     """Hash of the package sources, so a probe against another index is not mistaken for this one."""
     source: SourceTree | None = None
     """Install this package from its source tree at a commit (the commit phase of a bisection)."""
+    repair: bool = True
+    """Add an undeclared dependency that a failing probe turns out to need (``--no-repair`` turns it off)."""
 
     def __post_init__(self) -> None:
         # One canonical order, so equal requests are equal values whatever order the pins came in.
@@ -63,6 +67,8 @@ class ProbeRequest:
         if self.source is not None:
             # Only when set, so that every record made before source probes existed keeps its key.
             identity["source"] = [self.source.package, self.source.commit]
+        if not self.repair:
+            identity["repair"] = False  # only when off, so every record made before repair keeps its key
         payload = json.dumps(identity, sort_keys=True)
         return hashlib.sha256(payload.encode()).hexdigest()[:20]
 
@@ -97,6 +103,10 @@ class ProbeRecord:
     mode: str = "isolated"
     environment_id: str | None = None
     sources: Mapping[str, Any] = field(default_factory=dict)
+    missing_module: MissingModule | None = None
+    """For a ``ModuleNotFoundError``: what the bootstrap saw, so a stored record can still be repaired."""
+    repairs: tuple[Repair, ...] = ()
+    """Distributions added so that the probe could run, each with why it was missing."""
 
     @property
     def key(self) -> str:
@@ -117,6 +127,7 @@ def record_to_json(record: ProbeRecord) -> dict[str, Any]:
         "exclude_newer": request.exclude_newer,
         "current_packages": list(request.current_packages),
         "sources_digest": request.sources_digest,
+        **({} if request.repair else {"repair": False}),
         "source": None
         if request.source is None
         else {"package": request.source.package, "commit": request.source.commit},
@@ -128,6 +139,7 @@ def record_to_json(record: ProbeRecord) -> dict[str, Any]:
             "type": record.error_type,
             "message": record.error_message,
             "traceback_tail": record.traceback_tail,
+            **({} if record.missing_module is None else {"missing_module": _missing_to_json(record.missing_module)}),
         },
         "installer_message": record.installer_message,
         "resolved": pins_as_mapping(record.resolved),
@@ -142,7 +154,31 @@ def record_to_json(record: ProbeRecord) -> dict[str, Any]:
         "mode": record.mode,
         "environment_id": record.environment_id,
         "sources": dict(record.sources),
+        "repairs": [
+            {"added": r.added, "module": r.module, "imported_by": r.imported_by, "reason": r.reason}
+            for r in record.repairs
+        ],
     }
+
+
+def _missing_to_json(missing: MissingModule) -> dict[str, Any]:
+    return {
+        "name": missing.name,
+        "providers": list(missing.providers),
+        "imported_by": missing.imported_by,
+        "importer_distribution": missing.importer_distribution,
+    }
+
+
+def _missing_from_json(data: Mapping[str, Any] | None) -> MissingModule | None:
+    if not data:
+        return None
+    return MissingModule(
+        name=data["name"],
+        providers=tuple(data.get("providers") or ()),
+        imported_by=data.get("imported_by"),
+        importer_distribution=data.get("importer_distribution"),
+    )
 
 
 def record_from_json(data: Mapping[str, Any]) -> ProbeRecord:
@@ -163,6 +199,7 @@ def record_from_json(data: Mapping[str, Any]) -> ProbeRecord:
         current_packages=tuple(data.get("current_packages") or ()),
         sources_digest=data.get("sources_digest", ""),
         source=None if source is None else SourceTree(source["package"], source["commit"]),
+        repair=bool(data.get("repair", True)),
     )
     return ProbeRecord(
         request=request,
@@ -183,4 +220,9 @@ def record_from_json(data: Mapping[str, Any]) -> ProbeRecord:
         mode={"forkserver": "fork"}.get(data.get("mode", "isolated"), data.get("mode", "isolated")),
         environment_id=data.get("environment_id"),
         sources=data.get("sources") or {},
+        missing_module=_missing_from_json(error.get("missing_module")),
+        repairs=tuple(
+            Repair(added=r["added"], module=r["module"], imported_by=r.get("imported_by"), reason=r["reason"])
+            for r in data.get("repairs") or ()
+        ),
     )

@@ -74,7 +74,16 @@ def repro(
     args: argparse.Namespace, expanded: ExpandedMatrix, cases: Sequence[Case], combinations: Sequence[Combination]
 ) -> int:
     workspace, spec, sources = expanded.workspace, expanded.spec, expanded.sources
-    prober = make_prober(workspace, spec, sources, fresh=args.fresh, mode=args.mode, preload=args.preload)
+    prober = make_prober(
+        workspace,
+        spec,
+        sources,
+        fresh=args.fresh,
+        mode=args.mode,
+        preload=args.preload,
+        repair=args.repair,
+        offline=args.offline,
+    )
     planned = plan(cases, combinations, prober, forced=args.force)
     if not planned:
         raise ConfigError(

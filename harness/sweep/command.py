@@ -39,7 +39,16 @@ def run(args: argparse.Namespace) -> int:
     sources = package_sources(spec)
     overrides = {pin.name: pin for pin in (Pin.parse(text) for text in args.with_)}
     pins = tuple({**{pin.name: pin for pin in case.recorded.pins}, **overrides}.values())
-    prober = make_prober(workspace, spec, sources, fresh=args.fresh, mode=args.mode, preload=args.preload)
+    prober = make_prober(
+        workspace,
+        spec,
+        sources,
+        fresh=args.fresh,
+        mode=args.mode,
+        preload=args.preload,
+        repair=args.repair,
+        offline=args.offline,
+    )
     points = list(case.sweep_points())
     progress = progress_for(sys.stderr, parallel=1)
     progress.start(len(points))
