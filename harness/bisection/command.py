@@ -92,6 +92,7 @@ def make_release_probe(
             reused=result.reused,
             detail=record.detail,
             record_key=record.key,
+            repairs=record.repairs,
         )
 
     return probe

@@ -27,6 +27,7 @@ from harness.bisection.search import (
 from harness.errors import ConfigError
 from harness.model.outcome import Outcome
 from harness.model.pins import Pin
+from harness.model.repair import Repair
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,8 @@ class ProbeOutcome:
     """The outcome came from a stored record rather than a new run."""
     detail: str = ""
     record_key: str | None = None
+    repairs: tuple[Repair, ...] = ()
+    """Distributions the probe added because the release needs them without declaring them."""
 
 
 @dataclass(frozen=True)

@@ -110,6 +110,7 @@ def probe_live(cases: Sequence[Case], candidates: Sequence[Pin], prober: Prober)
                 error_type=record.error_type,
                 error_message=record.error_message,
                 record_key=record.key,
+                repairs=tuple(repair.describe() for repair in record.repairs),
             )
         )
     return results

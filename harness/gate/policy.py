@@ -133,6 +133,8 @@ class LiveResult:
     error_type: str | None = None
     error_message: str | None = None
     record_key: str | None = None
+    repairs: tuple[str, ...] = ()
+    """What the probe added to run at all (``added packaging: imported by ...``)."""
 
 
 Subject = LiveResult | StaticFinding
@@ -244,6 +246,7 @@ def _judge_live(result: LiveResult, *, strict: bool, different_error_fails: bool
         reason = f"{result.case_id} gave no answer with {environment} ({result.outcome.value}): {detail}"
     if strict and _OUTCOME_VERDICTS[result.outcome] is GateVerdict.UNDECIDED:
         reason += " [strict: undecided counts as failed]"
+    reason += "".join(f" [repaired: {repair}]" for repair in result.repairs)
     return Judgement(result, verdict, reason)
 
 
