@@ -138,3 +138,19 @@ def test_case_toml_reads_the_raise_site() -> None:
 def test_case_toml_rejects_a_bad_raise_site(signature: dict[str, object], words: str) -> None:
     with pytest.raises(ConfigError, match=words):
         parse_case(case_data(**signature), directory=Path("/cases/c"), content_hash="h")
+
+
+def test_record_names_the_raise_site_only_when_the_message_is_weak() -> None:
+    from harness.record.capture import case_toml  # noqa: PLC0415 - the recording side, next to its rule
+
+    frames = (REPLAY, FORWARD)
+    weak = case_toml("c", title="t", packages=["x"], error=bare_assertion(*frames), python="3.11", pins={})
+    assert 'function = "Attend.forward"' in weak and 'file = "x_transformers/attend.py"' in weak
+    assert '# line_regex = "assert\\\\ q\\\\.shape' in weak
+    strong_error = RaisedError(
+        "einops.EinopsError", "Error while processing rearrange-reduction pattern", frames=frames
+    )
+    strong = case_toml("c", title="t", packages=["x"], error=strong_error, python="3.11", pins={})
+    assert "function =" not in strong and "file =" not in strong
+    loose = RaisedError("builtins.AssertionError", "", frames=(REPLAY,))
+    assert 'file = "replay.py"' in case_toml("c", title="t", packages=["x"], error=loose, python="3.11", pins={})
