@@ -75,6 +75,8 @@ def test_bisection_inside_the_undeclared_packaging_releases(real_project: RealPr
     assert result.returncode == 0, result.output
     report = json.loads((real_project.root / "reports" / "bisect" / f"{CASE}--x-transformers.json").read_text())
     print(f"{len(report['probes'])} probes")
+    for probe in report["probes"]:
+        print(probe["version"], probe["outcome"], f"{probe['seconds']:.0f} s", probe["detail"][:70])
     assert (report["regression"]["last_good"], report["regression"]["first_bad"]) == ("1.29.2", "1.30.0")
     assert (report["fix"]["last_bad"], report["fix"]["first_fixed"]) == ("1.31.14", "1.32.0")
     records = [
@@ -86,14 +88,11 @@ def test_bisection_inside_the_undeclared_packaging_releases(real_project: RealPr
     assert repaired, "no probe needed packaging"
     for record in repaired:
         version = record["requested"]["x-transformers"]
-        assert record["repairs"] == [
-            {
-                "added": "packaging",
-                "module": "packaging",
-                "imported_by": "x_transformers/attend.py",
-                "reason": f"not declared by x-transformers {version}",
-            }
-        ]
+        (repair,) = record["repairs"]
+        # attend.py in most of these releases, x_transformers.py in some: the file that really imported it.
+        assert repair["imported_by"] in {"x_transformers/attend.py", "x_transformers/x_transformers.py"}
+        assert (repair["added"], repair["module"]) == ("packaging", "packaging")
+        assert repair["reason"] == f"not declared by x-transformers {version}"
         assert "packaging" in record["resolved"]
     markdown = (real_project.root / "reports" / "bisect" / f"{CASE}--x-transformers.md").read_text()
     assert "## Repaired probes" in markdown
