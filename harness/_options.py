@@ -34,6 +34,13 @@ def add_probing_options(parser: argparse.ArgumentParser) -> None:
         "(falls back to isolated whenever it cannot prove the shared modules identical)",
     )
     parser.add_argument(
+        "--no-repair",
+        dest="repair",
+        action="store_false",
+        help="do not add a distribution that a probe fails without (ModuleNotFoundError for a module no "
+        "installed distribution provides); by default it is found on the index, added unpinned and recorded",
+    )
+    parser.add_argument(
         "--preload",
         action="append",
         default=[],

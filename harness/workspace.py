@@ -129,8 +129,16 @@ def make_prober(
     mode: str = "isolated",
     preload: Sequence[str] = (),
     repeat: int | None = None,
+    repair: bool = True,
+    offline: bool = False,
 ) -> Prober:
-    """The one place that assembles an environment provider, a case runner and a record store."""
+    """The one place that assembles an environment provider, a case runner and a record store.
+
+    With ``repair``, a probe missing an undeclared dependency asks the configured index (lazily) for it.
+    """
+    from harness.probing.finder import IndexDistributionFinder  # noqa: PLC0415 - index clients load when needed
+
+    finder = IndexDistributionFinder(lambda: package_index(workspace, sources, offline=offline), _print_warning)
     return Prober(
         UvEnvironmentProvider(workspace.home),
         make_runner(mode, preload),
@@ -139,6 +147,7 @@ def make_prober(
         sources=sources,
         fresh=fresh,
         repeat=repeat,
+        find_distribution=finder if repair else None,
     )
 
 

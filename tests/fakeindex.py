@@ -279,6 +279,7 @@ def make_fake_package(
     requires: Mapping[str, Sequence[str]] | None = None,
     requires_python: str | None = None,
     project_urls: Mapping[str, str] | None = None,
+    undeclared: Mapping[str, Sequence[str]] | None = None,
 ) -> FakePackage:
     """Wheels of a package whose ``compute(n)`` raises ``FakeError`` in ``bad`` versions and works in the rest.
 
@@ -286,7 +287,8 @@ def make_fake_package(
     raise a ``TypeError``, ``unresolvable`` versions require ``fakedep>=9`` (which never exists), ``flaky``
     versions raise ``FakeError`` in every other run (``flaky_fails``);
     ``requires`` adds requirements per version, e.g. ``{"1.5": ["fakedep>=2"]}``. A version in several sets
-    takes the first of: unresolvable, hang, crash, other_error, flaky, bad.
+    takes the first of: unresolvable, hang, crash, other_error, flaky, bad. ``undeclared`` names, per version,
+    modules that the version imports (from ``{module}/_extras.py``, at import time) without declaring them.
     """
     module = _escaped(name)
     extra = {str(Version(v)): list(reqs) for v, reqs in (requires or {}).items()}
@@ -306,6 +308,11 @@ def make_fake_package(
             error_template=FAKE_ERROR_TEMPLATE,
             other_template=OTHER_ERROR_TEMPLATE,
         )
+        files = {f"{module}/__init__.py": source}
+        imports = (undeclared or {}).get(str(version), ())
+        if imports:
+            files[f"{module}/_extras.py"] = "".join(f"import {name}\n" for name in imports)
+            files[f"{module}/__init__.py"] += "\nfrom . import _extras  # what this release imports undeclared\n"
         reqs = extra.get(str(version), [])
         if behaviour is Behaviour.UNRESOLVABLE:
             reqs = [*reqs, IMPOSSIBLE_REQUIREMENT]
@@ -313,7 +320,7 @@ def make_fake_package(
             dest,
             name,
             str(version),
-            module_source={f"{module}/__init__.py": source},
+            module_source=files,
             requires=reqs,
             requires_python=requires_python,
             project_urls=project_urls,

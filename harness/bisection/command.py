@@ -114,6 +114,7 @@ def make_release_probe(
             detail=record.detail,
             record_key=record.key,
             repeats=record.repeats,
+            repairs=record.repairs,
         )
 
     return probe
@@ -475,7 +476,15 @@ def run(args: argparse.Namespace) -> int:
     index = package_index(workspace, sources, offline=args.offline)
     with (
         make_prober(
-            workspace, spec, sources, fresh=args.fresh, mode=args.mode, repeat=args.repeat, preload=args.preload
+            workspace,
+            spec,
+            sources,
+            fresh=args.fresh,
+            mode=args.mode,
+            repeat=args.repeat,
+            preload=args.preload,
+            repair=args.repair,
+            offline=args.offline,
         ) as prober,
         CommandProgress(progress_for(sys.stderr)) as progress,
     ):

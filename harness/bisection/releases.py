@@ -28,6 +28,7 @@ from harness.bisection.search import (
 from harness.errors import ConfigError
 from harness.model.outcome import Outcome, Repeats
 from harness.model.pins import Pin
+from harness.model.repair import Repair
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,8 @@ class ProbeOutcome:
     record_key: str | None = None
     repeats: Repeats | None = None
     """Runs made and how many reproduced (None: not counted, e.g. the environment could not be built)."""
+    repairs: tuple[Repair, ...] = ()
+    """Distributions the probe added because the release needs them without declaring them."""
 
 
 @dataclass(frozen=True)

@@ -113,7 +113,28 @@ def report_to_markdown(
     if report.notes:
         lines += ["", "## Notes", ""]
         lines += [f"- {inline(note)}" for note in report.notes]
+    lines += repaired_lines([step.probe for step in report.steps] + list(report.prior))
     return "\n".join(lines) + "\n"
+
+
+def repaired_lines(probes: Sequence[ProbeOutcome], *, shown: int = 6) -> list[str]:
+    """One line per distribution that probes added, with the releases that needed it (elided when many)."""
+    by_addition: dict[tuple[str, str | None], list[ProbeOutcome]] = {}
+    for probe in probes:
+        for repair in probe.repairs:
+            by_addition.setdefault((repair.added, repair.imported_by), []).append(probe)
+    if not by_addition:
+        return []
+    lines = ["", "## Repaired probes", ""]
+    for (added, imported_by), repaired in by_addition.items():
+        versions = sorted({probe.version for probe in repaired})
+        named = ", ".join(map(str, versions)) if len(versions) <= shown else f"{versions[0]} .. {versions[-1]}"
+        where = f"imported by {imported_by}" if imported_by else "imported by the replay"
+        lines.append(
+            f"- added {inline(added)} ({inline(where)}, not declared by the release probed) "
+            f"to {len(versions)} probe{'s' if len(versions) != 1 else ''}: {inline(named)}"
+        )
+    return lines
 
 
 def commits_to_markdown(commits: CommitBisection, *, repository_url: str | None = None) -> str:

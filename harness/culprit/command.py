@@ -189,7 +189,15 @@ def run(args: argparse.Namespace) -> int:
     sources = package_sources(spec)
     with (
         make_prober(
-            workspace, spec, sources, fresh=args.fresh, mode=args.mode, repeat=args.repeat, preload=args.preload
+            workspace,
+            spec,
+            sources,
+            fresh=args.fresh,
+            mode=args.mode,
+            repeat=args.repeat,
+            preload=args.preload,
+            repair=args.repair,
+            offline=args.offline,
         ) as prober,
         CommandProgress(progress_for(sys.stderr)) as progress,
     ):

@@ -148,6 +148,7 @@ def probe_live(cases: Sequence[Case], candidates: Sequence[Pin], prober: Prober)
                 error_type=record.error_type,
                 error_message=record.error_message,
                 record_key=record.key,
+                repairs=tuple(repair.describe() for repair in record.repairs),
             )
         )
     return results
@@ -262,6 +263,8 @@ def run(args: argparse.Namespace) -> int:
             fresh=args.fresh,
             mode=args.mode,
             repeat=args.repeat,
+            repair=args.repair,
+            offline=args.offline,
         )
         try:
             with prober:

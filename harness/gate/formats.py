@@ -117,6 +117,7 @@ def _body(judgement: Judgement) -> str:
             lines.append(f"error message:\n{_bounded(subject.error_message, 4000)}")
         if subject.detail:
             lines.append(f"detail:\n{_bounded(subject.detail, 4000)}")
+        lines += [f"repaired: {repair}" for repair in subject.repairs]
         if subject.record_key:
             lines.append(f"record: {subject.record_key}")
     else:
@@ -233,7 +234,8 @@ def _detail(judgement: Judgement) -> str:
     subject = judgement.subject
     if isinstance(subject, StaticFinding):
         return subject.reason
-    return f"{subject.outcome.value}: {subject.detail}" if subject.detail else subject.outcome.value
+    text = f"{subject.outcome.value}: {subject.detail}" if subject.detail else subject.outcome.value
+    return text + "".join(f" (repaired: {repair})" for repair in subject.repairs)
 
 
 # --- GitHub Actions workflow commands -----------------------------------------------------------------------------

@@ -21,8 +21,8 @@ Exit codes (``EXIT_CODES``), most severe first when several apply:
 How a live outcome counts:
 
 - REPRODUCED -> FAILED; PASSED -> CLEAR.
-- UNRESOLVABLE, INSTALL_FAILED, TIMEOUT, CRASHED, UNAVAILABLE -> UNDECIDED: nothing was learnt about the recorded
-  failure (UNAVAILABLE, an accident such as the index being down, is probed again on the next run).
+- UNRESOLVABLE, INSTALL_FAILED, TIMEOUT, CRASHED, SETUP_FAILED, UNAVAILABLE -> UNDECIDED: nothing was learnt about
+  the recorded failure (UNAVAILABLE, an accident such as the index being down, is probed again on the next run).
 - DIFFERENT_ERROR -> UNDECIDED. The recorded failure did not occur, but the case did not run through either, so
   the upgrade is neither shown to bring the failure back nor shown to be safe: a release that breaks earlier
   masks the recorded failure. ``different_error_fails=True`` makes it FAILED for teams that want any breakage
@@ -81,6 +81,7 @@ _OUTCOME_VERDICTS: Mapping[Outcome, GateVerdict] = {
     # Reproduced in some runs: an upgrade that fails only sometimes still fails.
     Outcome.FLAKY: GateVerdict.FAILED,
     Outcome.UNAVAILABLE: GateVerdict.UNDECIDED,
+    Outcome.SETUP_FAILED: GateVerdict.UNDECIDED,
 }
 
 
@@ -159,6 +160,8 @@ class LiveResult:
     error_type: str | None = None
     error_message: str | None = None
     record_key: str | None = None
+    repairs: tuple[str, ...] = ()
+    """What the probe added to run at all (``added packaging: imported by ...``)."""
 
 
 Subject = LiveResult | StaticFinding
@@ -274,6 +277,7 @@ def _judge_live(result: LiveResult, *, strict: bool, different_error_fails: bool
         reason = f"{result.case_id} gave no answer with {environment} ({result.outcome.value}): {detail}"
     if strict and _OUTCOME_VERDICTS[result.outcome] is GateVerdict.UNDECIDED:
         reason += " [strict: undecided counts as failed]"
+    reason += "".join(f" [repaired: {repair}]" for repair in result.repairs)
     return Judgement(result, verdict, reason)
 
 

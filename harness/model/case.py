@@ -15,7 +15,7 @@ from packaging.version import InvalidVersion, Version
 
 from harness.model.fields import Field, Fields, Kind, Table, Value
 from harness.model.pins import Pin, pin_set
-from harness.model.signature import ParamValue, Signature
+from harness.model.signature import FrameScope, ParamValue, RaiseSite, Signature
 
 CASE_FILE = "case.toml"
 REPLAY_FILE = "replay.py"
@@ -42,6 +42,38 @@ SIGNATURE_TABLE = Table(
         Field(
             "message_regex",
             Value(Kind.STRING, "A regular expression (Python syntax) the message must match; $name as above."),
+        ),
+        Field(
+            "function",
+            Value(
+                Kind.STRING,
+                "Where it was raised: the function's qualified name, e.g. Attention.forward "
+                "(a dotted suffix of the qualified name matches too).",
+            ),
+        ),
+        Field(
+            "file",
+            Value(
+                Kind.STRING,
+                "Where it was raised: a suffix of the file's path on whole parts, e.g. x_transformers/attend.py.",
+            ),
+        ),
+        Field(
+            "line_regex",
+            Value(
+                Kind.STRING, "Where it was raised: a regular expression searched in the source line; $name as above."
+            ),
+        ),
+        Field(
+            "frame",
+            Value(
+                Kind.STRING,
+                "Which traceback frames function, file and line_regex are checked against: the innermost "
+                "(where the exception was raised) or any.",
+                default=FrameScope.INNERMOST.value,
+                pattern="^(innermost|any)$",
+                invalid='"innermost" or "any"',
+            ),
         ),
     )
 )
@@ -203,6 +235,27 @@ class Case:
             yield tuple(sorted(merged.items()))
 
 
+def _signature(fields: Fields) -> Signature:
+    try:
+        site = RaiseSite(
+            function=fields.get("function", str),
+            file=fields.get("file", str),
+            line_regex=fields.get("line_regex", str),
+            frame=FrameScope(fields.get("frame", str, FrameScope.INNERMOST.value)),
+        )
+    except re.error as exc:
+        raise fields.error("line_regex", f"a valid regular expression ({exc})") from None
+    try:
+        return Signature(
+            exception_type=fields.require("exception", str),
+            message_contains=fields.strings("message_contains"),
+            message_regex=fields.get("message_regex", str),
+            site=site,
+        )
+    except re.error as exc:
+        raise fields.error("message_regex", f"a valid regular expression ({exc})") from None
+
+
 def parse_case(data: Mapping[str, Any], *, directory: Path, content_hash: str) -> Case:
     """Build a Case from a parsed case.toml; pure, so every validation rule is unit-testable."""
     source = str(directory / CASE_FILE)
@@ -220,14 +273,7 @@ def parse_case(data: Mapping[str, Any], *, directory: Path, content_hash: str) -
 
     parameters = tuple(sorted(fields.table("parameters").data.items()))
     signature_fields = fields.table("signature")
-    try:
-        signature = Signature(
-            exception_type=signature_fields.require("exception", str),
-            message_contains=signature_fields.strings("message_contains"),
-            message_regex=signature_fields.get("message_regex", str),
-        )
-    except re.error as exc:
-        raise signature_fields.error("message_regex", f"a valid regular expression ({exc})") from None
+    signature = _signature(signature_fields)
 
     recorded_fields = fields.table("recorded_environment")
     python = recorded_fields.get("python", str)

@@ -6,7 +6,7 @@ import enum
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from harness.model.signature import RaisedError, Signature
+from harness.model.signature import Phase, RaisedError, Signature
 
 
 class Outcome(enum.Enum):
@@ -27,6 +27,8 @@ class Outcome(enum.Enum):
     CRASHED = "CRASHED"
     FLAKY = "FLAKY"
     """Repeated runs in one environment disagreed: some reproduced the failure, others did not."""
+    SETUP_FAILED = "SETUP_FAILED"
+    """The replay's ``setup(**parameters)`` raised: the release could not be tested, whatever it raised."""
     UNAVAILABLE = "UNAVAILABLE"
 
     @property
@@ -76,6 +78,10 @@ def classify_run(observation: RunObservation, signature: Signature) -> Verdict:
         return Verdict(Outcome.PASSED, "the case ran to completion")
     if error.type_name in _MEMORY_ERRORS:
         return Verdict(Outcome.CRASHED, "out of memory (MemoryError)")
+    if error.phase is Phase.SETUP:
+        # Set-up is not the check: an error there, even one that looks like the recorded one, says nothing
+        # about the bug, so it never counts as REPRODUCED (bisection skips it, as git bisect's exit 125 does).
+        return Verdict(Outcome.SETUP_FAILED, f"setup() raised {error.type_name}: {error.first_line}")
     if signature.matches(error):
         return Verdict(Outcome.REPRODUCED, f"{error.type_name}: {error.first_line}")
     return Verdict(Outcome.DIFFERENT_ERROR, f"{error.type_name}: {error.first_line}")

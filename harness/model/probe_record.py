@@ -16,6 +16,8 @@ from harness.model.case import Parameters
 from harness.model.names import is_case_id
 from harness.model.outcome import Outcome, Repeats
 from harness.model.pins import Pin, pin_set, pins_as_mapping
+from harness.model.repair import Repair
+from harness.model.signature import MissingModule
 
 SCHEMA_VERSION = 1
 
@@ -53,6 +55,8 @@ class ProbeRequest:
     sample: int = 0
     """Which independent sample of an otherwise equal request this is: a bisection's confirmation re-probe
     asks for sample 1, so that it is not answered by the very record it is checking."""
+    repair: bool = True
+    """Add an undeclared dependency that a failing probe turns out to need (``--no-repair`` turns it off)."""
 
     def __post_init__(self) -> None:
         # One canonical order, so equal requests are equal values whatever order the pins came in.
@@ -78,6 +82,8 @@ class ProbeRequest:
             identity["repeat"] = self.repeat
         if self.sample != 0:
             identity["sample"] = self.sample
+        if not self.repair:
+            identity["repair"] = False  # only when off, so every record made before repair keeps its key
         payload = json.dumps(identity, sort_keys=True)
         return hashlib.sha256(payload.encode()).hexdigest()[:20]
 
@@ -115,6 +121,10 @@ class ProbeRecord:
     repeats: Repeats | None = None
     """Runs made and how many reproduced; None when the replay never ran (the environment failed to build)
     or for a record written before probes counted their runs."""
+    missing_module: MissingModule | None = None
+    """For a ``ModuleNotFoundError``: what the bootstrap saw, so a stored record can still be repaired."""
+    repairs: tuple[Repair, ...] = ()
+    """Distributions added so that the probe could run, each with why it was missing."""
 
     @property
     def key(self) -> str:
@@ -154,6 +164,7 @@ def record_to_json(record: ProbeRecord) -> dict[str, Any]:
         "exclude_newer": request.exclude_newer,
         "current_packages": list(request.current_packages),
         "sources_digest": request.sources_digest,
+        **({} if request.repair else {"repair": False}),
         "source": None
         if request.source is None
         else {"package": request.source.package, "commit": request.source.commit},
@@ -165,6 +176,7 @@ def record_to_json(record: ProbeRecord) -> dict[str, Any]:
             "type": capped(record.error_type, TEXT_LIMITS["detail"]),
             "message": _capped_or_none(record.error_message, TEXT_LIMITS["message"]),
             "traceback_tail": _capped_or_none(record.traceback_tail, TEXT_LIMITS["traceback_tail"], keep_end=True),
+            **({} if record.missing_module is None else {"missing_module": _missing_to_json(record.missing_module)}),
         },
         "installer_message": _capped_or_none(record.installer_message, TEXT_LIMITS["installer_message"], keep_end=True),
         "resolved": pins_as_mapping(record.resolved),
@@ -183,7 +195,46 @@ def record_to_json(record: ProbeRecord) -> dict[str, Any]:
         "sample": request.sample,
         "runs": None if record.repeats is None else record.repeats.runs,
         "reproduced": None if record.repeats is None else record.repeats.reproduced,
+        "repair": request.repair,
+        "repairs": [
+            {"added": r.added, "module": r.module, "imported_by": r.imported_by, "reason": r.reason}
+            for r in record.repairs
+        ],
     }
+
+
+def _missing_to_json(missing: MissingModule) -> dict[str, Any]:
+    return {
+        "name": missing.name,
+        "providers": list(missing.providers),
+        "imported_by": missing.imported_by,
+        "importer_distribution": missing.importer_distribution,
+    }
+
+
+def _missing_from(error: _Reader | None) -> MissingModule | None:
+    missing = None if error is None else error.table("missing_module", required=False)
+    if missing is None:
+        return None
+    return MissingModule(
+        name=missing.text("name", "error.missing_module."),
+        providers=missing.texts("providers"),
+        imported_by=missing.optional_text("imported_by", "error.missing_module."),
+        importer_distribution=missing.optional_text("importer_distribution", "error.missing_module."),
+    )
+
+
+def _repairs_from(fields: _Reader) -> tuple[Repair, ...]:
+    listed = fields.list_of_tables("repairs")
+    return tuple(
+        Repair(
+            added=item.text("added", f"repairs[{index}]."),
+            module=item.text("module", f"repairs[{index}]."),
+            imported_by=item.optional_text("imported_by", f"repairs[{index}]."),
+            reason=item.text("reason", f"repairs[{index}]."),
+        )
+        for index, item in enumerate(listed)
+    )
 
 
 def record_from_json(data: object) -> ProbeRecord:
@@ -226,6 +277,7 @@ def record_from_json(data: object) -> ProbeRecord:
         else SourceTree(source.text("package", "source."), source.text("commit", "source.")),
         repeat=fields.count("repeat", default=1),
         sample=fields.count("sample", default=0),
+        repair=fields.flag("repair", default=True),
     )
     runs = fields.optional_count("runs")
     return ProbeRecord(
@@ -248,6 +300,8 @@ def record_from_json(data: object) -> ProbeRecord:
         environment_id=fields.optional_text("environment_id"),
         sources=fields.mapping("sources"),
         repeats=None if runs is None else Repeats(runs, fields.count("reproduced", default=0)),
+        missing_module=_missing_from(error),
+        repairs=_repairs_from(fields),
     )
 
 
@@ -276,11 +330,21 @@ class _Reader:
             raise ValueError(f"field '{prefix}{name}': expected text or null, got {_kind(value)}")
         return value
 
-    def flag(self, name: str) -> bool:
+    def flag(self, name: str, *, default: bool = False) -> bool:
         value = self._value(name, "", required=False)
-        if value is not None and not isinstance(value, bool):
+        if value is None:
+            return default
+        if not isinstance(value, bool):
             raise ValueError(f"field '{name}': expected true or false, got {_kind(value)}")
-        return bool(value)
+        return value
+
+    def list_of_tables(self, name: str) -> tuple[_Reader, ...]:
+        value = self._value(name, "", required=False)
+        if value is None:
+            return ()
+        if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
+            raise ValueError(f"field '{name}': expected a list of objects, got {_kind(value)}")
+        return tuple(_Reader(item) for item in value)
 
     def number(self, name: str, prefix: str = "") -> float:
         value = self._value(name, prefix, required=False)

@@ -1,17 +1,24 @@
-"""One probe: a case, a set of pins, parameters -> a stored record, reusing an identical earlier one."""
+"""One probe: a case, a set of pins, parameters -> a stored record, reusing an identical earlier one.
+
+A probe that fails for want of an undeclared dependency (harness.model.repair says which) is probed again with
+the distribution that provides the module added, unpinned and time-travelled like the rest; the record
+stored under the request's key is the last attempt's, and it lists what was added and why.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
 import json
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from harness.environments.interface import BuildFailure, EnvironmentProvider, EnvironmentRequest, SourceCheckout
 from harness.model.case import Case, Parameters
 from harness.model.pins import Pin, pin_set
 from harness.model.probe_record import ProbeRecord, ProbeRequest, SourceTree, Timings
+from harness.model.repair import RepairNeed, repair_for, repair_need
 from harness.probing.record_store import RecordStore
 from harness.probing.repeat import run_repeated
 from harness.runners.interface import CaseRunner
@@ -23,6 +30,10 @@ class ProbeResult:
     record: ProbeRecord
     reused: bool
     """The record came from the store: nothing was built or run."""
+
+
+FindDistribution = Callable[[Sequence[str]], "str | None"]
+"""The first of some distribution names that the configured index lists as a project, or None."""
 
 
 def sources_digest(sources: PackageSources) -> str:
@@ -42,7 +53,9 @@ class Prober:
         sources: PackageSources,
         fresh: bool = False,
         repeat: int | None = None,
+        find_distribution: FindDistribution | None = None,
     ) -> None:
+        """``find_distribution`` None turns repair off (``--no-repair``): requests say so, and so do their keys."""
         self.provider = provider
         self.runner = runner
         self.store = store
@@ -51,6 +64,7 @@ class Prober:
         self.fresh = fresh
         self.repeat = repeat
         """Runs per probe for every case (``--repeat``); None: each case's own ``repeat``."""
+        self.find_distribution = find_distribution
 
     def __enter__(self) -> Prober:
         return self
@@ -84,6 +98,7 @@ class Prober:
             source=source,
             repeat=repeat or self.repeat or case.repeat,
             sample=sample,
+            repair=self.find_distribution is not None,
         )
 
     def stored(self, request: ProbeRequest) -> ProbeRecord | None:
@@ -97,13 +112,35 @@ class Prober:
         """The stored record for ``request``, else a new one; a request with a ``source`` builds the package
         from ``source_tree``, a checkout of that commit (a stored record needs none)."""
         existing = self.stored(request)
-        if existing is not None:
-            return ProbeResult(existing, reused=True)
-        record = self._execute(case, request, source_tree)
+        record = existing if existing is not None else self._execute(case, request, source_tree)
+        record = self._repaired(case, request, source_tree, record)
+        if record is existing:
+            return ProbeResult(record, reused=True)
         self.store.put(record)
         return ProbeResult(record, reused=False)
 
-    def _execute(self, case: Case, request: ProbeRequest, source_tree: Path | None) -> ProbeRecord:
+    def _repaired(
+        self, case: Case, request: ProbeRequest, source_tree: Path | None, record: ProbeRecord
+    ) -> ProbeRecord:
+        """Probe again, one added distribution at a time, while the last attempt lacked an undeclared one."""
+        while (need := self._need(request, record)) is not None:
+            assert self.find_distribution is not None  # _need says so
+            distribution = self.find_distribution(need.candidates)
+            if distribution is None:
+                break  # nothing on the index provides it: the probe stays as it was, and says why in its detail
+            repairs = (*record.repairs, repair_for(need, distribution, record.resolved))
+            attempt = self._execute(case, request, source_tree, tuple(repair.added for repair in repairs))
+            record = replace(attempt, repairs=repairs)
+        return record
+
+    def _need(self, request: ProbeRequest, record: ProbeRecord) -> RepairNeed | None:
+        if not request.repair or self.find_distribution is None:
+            return None
+        return repair_need(record.outcome, record.error_type, record.missing_module, record.repairs)
+
+    def _execute(
+        self, case: Case, request: ProbeRequest, source_tree: Path | None, added: tuple[str, ...] = ()
+    ) -> ProbeRecord:
         started_at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
         checkout = None
         if request.source is not None:
@@ -118,7 +155,7 @@ class Prober:
                 forced=request.forced,
                 exclude_newer=request.exclude_newer,
                 current_packages=request.current_packages,
-                extra_requirements=case.extra_requirements,
+                extra_requirements=(*case.extra_requirements, *added),
                 source_tree=checkout,
             ),
             fresh=self.fresh,
@@ -160,4 +197,5 @@ class Prober:
             mode=result.mode,
             environment_id=environment.environment_id,
             repeats=repeated.judged.repeats,
+            missing_module=error.missing_module if error else None,
         )

@@ -51,6 +51,34 @@ def _stable_fragment(message: str) -> str:
     return re.sub(r"\s+", " ", first)
 
 
+WEAK_MESSAGE_CHARACTERS = 16
+"""A message's first line shorter than this (``''``, ``'error'``, ``'None'``) cannot tell one failure from another."""
+
+
+def weak_message(message: str) -> bool:
+    return len(_stable_fragment(message)) < WEAK_MESSAGE_CHARACTERS
+
+
+def raise_site_lines(error: RaisedError) -> list[str]:
+    """``function`` and ``file`` of the innermost frame, when the message alone is too weak to identify it."""
+    frame = error.innermost
+    if frame is None or not weak_message(error.message):
+        return []
+    path = frame.file.replace("\\", "/")
+    parts = path.split("/")
+    # A path inside site-packages is named from there on, so it matches in every environment; else the file name.
+    marker = max((i for i, part in enumerate(parts) if part in {"site-packages", "dist-packages"}), default=None)
+    suffix = "/".join(parts[marker + 1 :]) if marker is not None else parts[-1]
+    lines = [
+        "# The message alone is weak, so the signature also names where it was raised (the innermost frame).",
+        f"function = {json.dumps(frame.function)}",
+        f"file = {json.dumps(suffix)}",
+    ]
+    if frame.line:
+        lines.append(f"# line_regex = {json.dumps(re.escape(frame.line))}  # the raising line, if it is stable")
+    return lines
+
+
 def case_toml(
     case_id: str, *, title: str, packages: list[str], error: RaisedError, python: str, pins: dict[str, str]
 ) -> str:
@@ -64,6 +92,7 @@ def case_toml(
         "[signature]",
         f"exception = {json.dumps(error.type_name)}",
         f"message_contains = {json.dumps([fragment] if fragment else [])}",
+        *raise_site_lines(error),
         "",
         "[recorded_environment]",
         f"python = {json.dumps(python)}",

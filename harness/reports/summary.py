@@ -228,6 +228,7 @@ _SHORT = {
     Outcome.TIMEOUT: "TIMEOUT",
     Outcome.CRASHED: "CRASHED",
     Outcome.FLAKY: "**FLAKY**",
+    Outcome.SETUP_FAILED: "SETUP_FAILED",
     Outcome.UNAVAILABLE: "UNAVAILABLE",
 }
 

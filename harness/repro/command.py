@@ -75,7 +75,15 @@ def repro(
 ) -> int:
     workspace, spec, sources = expanded.workspace, expanded.spec, expanded.sources
     prober = make_prober(
-        workspace, spec, sources, fresh=args.fresh, mode=args.mode, repeat=args.repeat, preload=args.preload
+        workspace,
+        spec,
+        sources,
+        fresh=args.fresh,
+        mode=args.mode,
+        repeat=args.repeat,
+        preload=args.preload,
+        repair=args.repair,
+        offline=args.offline,
     )
     planned = plan(cases, combinations, prober, forced=args.force)
     if not planned:

@@ -12,7 +12,7 @@ from harness import process
 from harness.environments.interface import Environment
 from harness.model.case import Case, Parameters
 from harness.model.outcome import RunObservation
-from harness.model.signature import RaisedError
+from harness.model.signature import Frame, MissingModule, Phase, RaisedError
 from harness.runners.interface import CaseRunner, RunResult
 
 BOOTSTRAP = Path(__file__).resolve().parent / "_bootstrap.py"
@@ -30,11 +30,39 @@ def raised_error_from(report: dict[str, Any]) -> RaisedError | None:
     error = report.get("error")
     if not isinstance(error, dict):
         return None
+    phase = error.get("phase", Phase.REPLAY.value)
     return RaisedError(
         type_name=str(error.get("type", "")),
         message=str(error.get("message", "")),
         traceback_tail=str(error.get("traceback_tail", "")),
         type_chain=tuple(str(name) for name in error.get("type_chain", [])),
+        aliases=tuple(str(name) for name in error.get("aliases", [])),
+        frames=tuple(_frame(item) for item in error.get("frames", []) if isinstance(item, dict)),
+        phase=Phase(phase) if phase in {p.value for p in Phase} else Phase.REPLAY,
+        missing_module=_missing_module(error.get("missing_module")),
+    )
+
+
+def _frame(item: dict[str, Any]) -> Frame:
+    lineno = item.get("lineno", 0)
+    return Frame(
+        file=str(item.get("file", "")),
+        function=str(item.get("function", "")),
+        line=str(item.get("line", "")),
+        lineno=lineno if isinstance(lineno, int) else 0,
+    )
+
+
+def _missing_module(item: object) -> MissingModule | None:
+    if not isinstance(item, dict) or not item.get("name"):
+        return None
+    importer = item.get("imported_by")
+    distribution = item.get("importer_distribution")
+    return MissingModule(
+        name=str(item["name"]),
+        providers=tuple(str(name) for name in item.get("providers", [])),
+        imported_by=None if importer is None else str(importer),
+        importer_distribution=None if distribution is None else str(distribution),
     )
 
 

@@ -40,7 +40,15 @@ def run(args: argparse.Namespace) -> int:
     overrides = {pin.name: pin for pin in (Pin.parse(text) for text in args.with_)}
     pins = tuple({**{pin.name: pin for pin in case.recorded.pins}, **overrides}.values())
     prober = make_prober(
-        workspace, spec, sources, fresh=args.fresh, mode=args.mode, repeat=args.repeat, preload=args.preload
+        workspace,
+        spec,
+        sources,
+        fresh=args.fresh,
+        mode=args.mode,
+        repeat=args.repeat,
+        preload=args.preload,
+        repair=args.repair,
+        offline=args.offline,
     )
     points = list(case.sweep_points())
     progress = progress_for(sys.stderr, parallel=1)

@@ -72,9 +72,10 @@ def test_pip_config_file_is_where_repro_resolves(project: FakeProject, tmp_path:
 def test_carry_pip_config_false_ignores_pip(project: FakeProject) -> None:
     ignored = VERSIONS + "[sources]\ncarry-pip-config = false\n"
     # --offline: the harness must not ask pypi.org (the default index) whether the versions exist; uv is
-    # offline too and told of no index, so nothing resolves and each probe is recorded as unresolvable.
+    # offline too and told of no index, so nothing resolves: an offline cache miss is an accident, not the
+    # resolver's proof, so each probe is recorded as UNAVAILABLE (and will be probed again).
     records = repro(project, ignored, {"PIP_INDEX_URL": project.index_url}, "--offline")
-    assert outcomes(records) == {"1.3": "UNRESOLVABLE", "1.4": "UNRESOLVABLE"}
+    assert outcomes(records) == {"1.3": "UNAVAILABLE", "1.4": "UNAVAILABLE"}
     for record in records:
         assert record["sources"]["index_url"] is None
         assert "fakedep was not found in the cache" in str(record["installer_message"])

@@ -135,7 +135,7 @@ class RecordingRunner(CaseRunner):
     def __init__(self) -> None:
         self.calls = 0
 
-    def run(self, environment: Environment, case: Case, parameters: Parameters) -> RunResult:
+    def run(self, environment: Environment, case: Case, parameters: Parameters, *, run_index: int = 0) -> RunResult:
         self.calls += 1
         return RunResult(RunObservation(0, False, True, None, ""), 0.0)
 

@@ -33,6 +33,9 @@ CHANGES: dict[str, Any] = {
     "current_packages": ("fakedep",),
     "sources_digest": "abc",
     "source": SourceTree("fakepkg", "0" * 40),
+    "repeat": 6,
+    "sample": 1,
+    "repair": False,
 }
 FURTHER: list[tuple[str, Any]] = [
     ("parameters", (("n", 3), ("m", 1))),

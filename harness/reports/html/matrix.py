@@ -98,6 +98,7 @@ def _probe_details(record: ProbeRecord, packages: Sequence[NormalizedName]) -> s
         facts.append(("resolved as of", record.request.exclude_newer))
     if record.environment_id:
         facts.append(("environment", record.environment_id))
+    facts += [("repaired", repair.describe()) for repair in record.repairs]
     parts.append('<dl class="facts">' + "".join(f"<dt>{esc(k)}</dt><dd>{esc(v)}</dd>" for k, v in facts) + "</dl>")
     if record.error_type:
         message = esc(record.error_message or "", limit=BLOCK_LIMIT)

@@ -40,6 +40,9 @@ OUTCOME_STYLES: Mapping[Outcome, OutcomeStyle] = {
     Outcome.FLAKY: OutcomeStyle(
         "flaky", "≈", "#F0E442", hatched=True, meaning="repeated runs disagreed: the failure occurred in some of them"
     ),
+    Outcome.SETUP_FAILED: OutcomeStyle(
+        "set-up failed", "⊘", "#56B4E9", meaning="setup() raised: this release could not be tested"
+    ),
     Outcome.UNAVAILABLE: OutcomeStyle(
         "unavailable",
         "↻",
