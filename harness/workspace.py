@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,6 +14,7 @@ from packaging.version import Version
 
 from harness.config import discover_cases, load_matrix
 from harness.environments.uv import UvEnvironmentProvider
+from harness.errors import EnvironmentBuildError
 from harness.index.interface import PackageIndex
 from harness.model.case import Case
 from harness.model.matrix import Matrix, MatrixSpec, expand
@@ -126,7 +128,7 @@ def make_prober(
     sources: PackageSources,
     *,
     fresh: bool,
-    mode: str = "isolated",
+    mode: str = "fork",
     preload: Sequence[str] = (),
 ) -> Prober:
     """The one place that assembles an environment provider, a case runner and a record store."""
@@ -138,6 +140,53 @@ def make_prober(
         sources=sources,
         fresh=fresh,
     )
+
+
+class KeptProbers:
+    """Probers kept open across several repro commands in one process: the sessions of one Nox run.
+
+    ``nox -s repro`` runs one session per combination, one after another in the Nox process; keeping the
+    probers (and so their fork workers, with torch imported) lets all of them share two workers instead of
+    starting one per session. ``close`` ends the workers; the noxfile calls it at exit.
+    """
+
+    def __init__(self) -> None:
+        self._probers: dict[tuple[object, ...], Prober] = {}
+        self._lock = threading.Lock()
+
+    def prober(
+        self,
+        workspace: Workspace,
+        spec: MatrixSpec,
+        sources: PackageSources,
+        *,
+        fresh: bool,
+        mode: str,
+        preload: Sequence[str] = (),
+    ) -> Prober:
+        """The prober made for these settings the first time, or a new one kept for the next command."""
+        key = (workspace, spec, sources, fresh, mode, tuple(preload))
+        with self._lock:
+            prober = self._probers.get(key)
+            if prober is None:
+                prober = make_prober(workspace, spec, sources, fresh=fresh, mode=mode, preload=preload)
+                self._probers[key] = prober
+        return prober
+
+    def close(self) -> None:
+        with self._lock:
+            probers, self._probers = list(self._probers.values()), {}
+        for prober in probers:
+            prober.runner.close()
+
+
+def python_available(workspace: Workspace, python: str) -> str | None:
+    """None when uv finds an interpreter for ``python``; else uv's reason, in one line."""
+    try:
+        UvEnvironmentProvider(workspace.home).interpreter(python)
+    except EnvironmentBuildError as exc:
+        return str(exc)
+    return None
 
 
 def package_index(workspace: Workspace, sources: PackageSources, *, offline: bool = False) -> PackageIndex:
