@@ -14,6 +14,7 @@ from harness.errors import ConfigError
 from harness.model.case import Case
 from harness.model.matrix import Combination, MatrixSpec, MissingPython
 from harness.probing.prober import Prober, ProbeResult
+from harness.probing.record_store import RecordStore
 from harness.reports.progress import progress_for
 from harness.reports.site import write_reports
 from harness.repro.plan import PlannedProbe, execute, missing_python_record, plan, select
@@ -51,6 +52,7 @@ def register(commands: Subcommands) -> None:
         metavar="K/N",
         help="run only shard K of N: combinations balanced by their stored timings, as `harness list --shards N`",
     )
+    _add_costs_option(repro)
     repro.add_argument(
         "--no-report",
         dest="report",
@@ -66,6 +68,7 @@ def register(commands: Subcommands) -> None:
     listing.add_argument(
         "--shards", type=int, default=None, metavar="N", help="also list the combinations of each of N shards"
     )
+    _add_costs_option(listing)
     listing.set_defaults(handler=run_list)
 
 
@@ -105,7 +108,8 @@ def repro(
         )
     shard: Shard | None = args.shard
     if shard is not None:
-        chosen = set(shards_of(expanded, cases, prober, shard.count, forced=args.force)[shard.index - 1])
+        timed = RecordStore(args.costs_from) if args.costs_from else prober.store
+        chosen = set(shards_of(expanded, cases, prober, timed, shard.count, forced=args.force)[shard.index - 1])
         planned = [item for item in planned if item.combination.label in chosen]
     missing = missing_pythons(workspace, spec, {item.request.python for item in planned})
     progress = progress_for(sys.stderr, parallel=args.jobs)
@@ -177,19 +181,28 @@ def record_missing_python(prober: Prober, item: PlannedProbe, reason: str) -> Pr
 
 
 def shards_of(
-    expanded: ExpandedMatrix, cases: Sequence[Case], prober: Prober, count: int, *, forced: bool = False
+    expanded: ExpandedMatrix,
+    cases: Sequence[Case],
+    prober: Prober,
+    timed: RecordStore,
+    count: int,
+    *,
+    forced: bool = False,
 ) -> tuple[tuple[str, ...], ...]:
     """The whole matrix's combinations in ``count`` shards, so that every session and job agrees on them."""
-    return assign(estimates(expanded, cases, prober, forced=forced), count)
+    return assign(estimates(expanded, cases, prober, timed, forced=forced), count)
 
 
 def estimates(
-    expanded: ExpandedMatrix, cases: Sequence[Case], prober: Prober, *, forced: bool = False
+    expanded: ExpandedMatrix, cases: Sequence[Case], prober: Prober, timed: RecordStore, *, forced: bool = False
 ) -> list[Estimate]:
-    """Each combination's expected seconds: the sum of its probes' stored timings (the median when unknown)."""
+    """Each combination's expected seconds: the sum of its probes' timings in ``timed`` (the median when unknown).
+
+    A combination counts as known only when every one of its probes has a record.
+    """
     costs: dict[str, float | None] = {c.label: 0.0 for c in expanded.matrix.combinations}
     for item in plan(cases, expanded.matrix.combinations, prober, forced=forced):
-        record = prober.store.get(item.request.case_id, item.request.key)
+        record = timed.get(item.request.case_id, item.request.key)
         label = item.combination.label
         seen = costs[label]
         costs[label] = None if record is None or seen is None else seen + record.timings.total
@@ -208,7 +221,9 @@ def run_list(args: argparse.Namespace) -> int:
     if args.shards is not None and args.shards < 1:
         raise ConfigError(f"--shards: expected a number of shards of at least 1; got {args.shards}")
     expanded = ExpandedMatrix(workspace, spec, sources, matrix)
-    found = estimates(expanded, workspace.cases(), make_prober(workspace, spec, sources, fresh=False))
+    prober = make_prober(workspace, spec, sources, fresh=False)
+    timed = RecordStore(args.costs_from) if args.costs_from else prober.store
+    found = estimates(expanded, workspace.cases(), prober, timed)
     shards = assign(found, args.shards) if args.shards is not None else ()
     if not args.json:
         for index, members in enumerate(shards, start=1):
@@ -226,6 +241,17 @@ def run_list(args: argparse.Namespace) -> int:
         ]
     print(json.dumps(listing, indent=2))
     return 0
+
+
+def _add_costs_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--costs-from",
+        type=Path,
+        default=None,
+        metavar="RECORDS",
+        help="a records folder (a previous run's reports/records) to estimate each combination's cost from "
+        "(default: this project's records)",
+    )
 
 
 def _shard_argument(text: str) -> Shard:
