@@ -59,7 +59,9 @@ def test_list_shard_merge_report(tmp_path: Path) -> None:
         target.write_text(json.dumps(data))
 
     # Step 1: list the shards.
-    listing = copy_of(project, tmp_path / "list").harness("list", "--json", "--shards", "2", "--costs-from", costs_dir)
+    listing = copy_of(project, tmp_path / "list").harness(
+        "list", "--json", "--shards", "2", "--costs-from", str(costs_dir)
+    )
     assert listing.returncode == 0, listing.output
     listed = json.loads(listing.stdout)
     estimates = {e["combination"]: (e["seconds"], e["known"]) for e in listed["estimates"]}
@@ -78,7 +80,7 @@ def test_list_shard_merge_report(tmp_path: Path) -> None:
     merged = copy_of(project, tmp_path / "merged")
     for shard in ("1/2", "2/2"):
         job = copy_of(project, tmp_path / f"shard-{shard[0]}")
-        run = job.harness("repro", "--no-report", "--shard", shard, "--costs-from", costs_dir)
+        run = job.harness("repro", "--no-report", "--shard", shard, "--costs-from", str(costs_dir))
         assert run.returncode == 0, run.output
         assert f"shard {shard}: {len(shards[shard]['combinations'])} probes (0 from stored records)" in run.stdout
         ran = {label(requested_version(path)) for path in record_files(job)}
