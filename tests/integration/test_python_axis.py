@@ -66,8 +66,10 @@ def test_each_python_is_an_axis_of_sessions_records_and_summaries(tmp_path: Path
     ((only,),) = [records(project)]
     assert only["python"] == "3.12" and str(only["python_full"]).startswith("3.12.")
 
-    run = project.harness("repro")
+    # fakedep is one pure-Python wheel for every Python: the fork worker holding it under 3.11 must not serve 3.12.
+    run = project.harness("repro", "--preload", "fakedep")
     assert run.returncode == 0, run.output
+    assert {(r["python"], r["mode"]) for r in records(project)} >= {("3.11", "fork"), ("3.12", "fork")}
     found = {(r["python"], r["requested"]["fakepkg"]): (r["outcome"], str(r["python_full"])) for r in records(project)}
     assert {key: outcome for key, (outcome, _) in found.items()} == {
         ("3.11", "1.3"): "PASSED",
