@@ -180,12 +180,21 @@ class KeptProbers:
             prober.runner.close()
 
 
-def python_available(workspace: Workspace, python: str) -> str | None:
-    """None when uv finds an interpreter for ``python``; else uv's reason, in one line."""
+def python_available(prober: Prober, python: str) -> str | None:
+    """None when uv finds an interpreter for ``python``; else uv's reason, in one line.
+
+    Asked through the prober's own provider, which remembers each interpreter for the probes that follow.
+    """
+    provider = prober.provider
     try:
-        UvEnvironmentProvider(workspace.home).interpreter(python)
+        if isinstance(provider, UvEnvironmentProvider):
+            provider.interpreter(python)
     except EnvironmentBuildError as exc:
-        return str(exc)
+        reason = str(exc)
+        if "/.pyenv/shims/" in reason:
+            # uv stops at the first shim that fails, and pyenv's shims answer only for its selected versions.
+            reason += " (pyenv: name every version you need in `pyenv global` or PYENV_VERSION)"
+        return reason
     return None
 
 

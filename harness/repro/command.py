@@ -111,7 +111,7 @@ def repro(
         timed = RecordStore(args.costs_from) if args.costs_from else prober.store
         chosen = set(shards_of(expanded, cases, prober, timed, shard.count, forced=args.force)[shard.index - 1])
         planned = [item for item in planned if item.combination.label in chosen]
-    missing = missing_pythons(workspace, spec, {item.request.python for item in planned})
+    missing = missing_pythons(prober, spec, {item.request.python for item in planned})
     progress = progress_for(sys.stderr, parallel=args.jobs)
     progress.start(len(planned))
     results: list[ProbeResult] = []
@@ -149,7 +149,7 @@ def repro(
     return 0
 
 
-def missing_pythons(workspace: Workspace, spec: MatrixSpec, pythons: Iterable[str]) -> dict[str, str]:
+def missing_pythons(prober: Prober, spec: MatrixSpec, pythons: Iterable[str]) -> dict[str, str]:
     """The Pythons of the axis that uv cannot find, with its reason; missing-python = "error" stops here.
 
     Without a Python axis nothing is checked up front: the one Python's absence stops the first probe, as before.
@@ -158,7 +158,7 @@ def missing_pythons(workspace: Workspace, spec: MatrixSpec, pythons: Iterable[st
         return {}
     missing = {}
     for python in sorted(set(pythons)):
-        reason = python_available(workspace, python)
+        reason = python_available(prober, python)
         if reason is not None:
             missing[python] = reason
     if missing and spec.missing_python is MissingPython.ERROR:
