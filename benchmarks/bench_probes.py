@@ -72,8 +72,13 @@ class Row:
         return statistics.median(self.seconds)
 
 
+WARM_UP = True
+"""Run each set-up once before timing it; ``--quick`` turns it off to check that the rows run at all."""
+
+
 def timed(action: Callable[[], object], repeat: int) -> list[float]:
-    action()  # warm-up: caches, locks and environments are built here, not in the timed runs
+    if WARM_UP:
+        action()  # warm-up: caches, locks and environments are built here, not in the timed runs
     samples = []
     for _ in range(repeat):
         started = time.perf_counter()
@@ -180,7 +185,14 @@ def main() -> int:
     parser.add_argument(
         "--only", choices=("main-job",), default=None, help="main-job: the bare case and the main job's rows only"
     )
+    parser.add_argument(
+        "--quick", action="store_true", help="one timed run per row and no warm-up: checks the rows, measures little"
+    )
     args = parser.parse_args()
+    if args.quick:
+        global WARM_UP  # noqa: PLW0603 - a benchmark script's one switch
+        WARM_UP = False
+        args.repeat = 1
     home = ROOT / ".harness"
     workdir = Path(tempfile.mkdtemp(prefix="harness-bench-"))
     isolated, fork = IsolatedRunner(), ForkServerRunner()
