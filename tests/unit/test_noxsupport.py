@@ -126,3 +126,31 @@ def test_write_schemas_writes_what_the_models_generate(tmp_path: Path) -> None:
     assert [p.name for p in written] == [f.name for f in SCHEMA_FILES]
     for path, schema_file in zip(written, SCHEMA_FILES, strict=True):
         assert path.read_text(encoding="utf-8") == schema_text(schema_file)
+
+
+def test_kept_probers_are_one_per_settings_until_closed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    kept = KeptProbers()
+    spec = parse_matrix({"packages": {"fakepkg": {"versions": ["1.3"]}}})
+    workspace = Workspace(tmp_path)
+    first = kept.prober(workspace, spec, PackageSources(), fresh=True, mode="fork")
+    assert kept.prober(workspace, spec, PackageSources(), fresh=True, mode="fork") is first
+    other = kept.prober(workspace, spec, PackageSources(), fresh=False, mode="fork")
+    assert other is not first
+    closed: list[object] = []
+    for prober in (first, other):
+        monkeypatch.setattr(prober.runner, "close", lambda prober=prober: closed.append(prober))
+    kept.close()
+    assert closed == [first, other]
+    kept.close()  # idempotent: nothing is closed twice
+    assert closed == [first, other]
+    assert kept.prober(workspace, spec, PackageSources(), fresh=True, mode="fork") is not first
+
+
+@pytest.mark.parametrize(("shard", "message"), [("3/2", "K must be between 1 and N"), ("half", "expected K/N")])
+def test_a_bad_shard_is_a_usage_error(shard: str, message: str, capsys: pytest.CaptureFixture[str]) -> None:
+    from harness._cli import build_parser  # noqa: PLC0415
+
+    with pytest.raises(SystemExit) as exited:
+        build_parser().parse_args(["repro", "--shard", shard])
+    assert exited.value.code == 2
+    assert message in capsys.readouterr().err
