@@ -43,6 +43,7 @@ else:
 @nox.session(python=False)
 def report(session: nox.Session) -> None:
     """Rebuild every summary from the records in reports/records/ (merge records by copying files)."""
+    MATRIX.kept.close()  # the repro sessions, which nox ran before this one, are done with their fork workers
     run_harness(session, ["report", *session.posargs])
 
 

@@ -1,6 +1,8 @@
 """Side-by-side timings of probing the recorded case: plain nox set-ups against the harness's modes.
 
 Run from the repository root:  python benchmarks/bench_probes.py [--repeat 3] [--skip-pip]
+Only the main job's rows (`nox -s repro -- --fresh`, fork by default and --mode isolated) against the bare case:
+python benchmarks/bench_probes.py --only main-job
 
 Everything is measured in this one run, on this machine, with warm caches (each set-up is run once before
 it is timed), and printed as medians and ratios: the bare case in a ready environment is the floor that an
@@ -62,14 +64,21 @@ class Row:
     name: str
     seconds: list[float]
     note: str = ""
+    probes: int = 0
+    """How many probes the row's median covers, for its per-probe figure; 0: no per-probe figure (a bisection)."""
 
     @property
     def median(self) -> float:
         return statistics.median(self.seconds)
 
 
+WARM_UP = True
+"""Run each set-up once before timing it; ``--quick`` turns it off to check that the rows run at all."""
+
+
 def timed(action: Callable[[], object], repeat: int) -> list[float]:
-    action()  # warm-up: caches, locks and environments are built here, not in the timed runs
+    if WARM_UP:
+        action()  # warm-up: caches, locks and environments are built here, not in the timed runs
     samples = []
     for _ in range(repeat):
         started = time.perf_counter()
@@ -127,22 +136,77 @@ def bisection(mode: str, workdir: Path, home: Path) -> Callable[[], None]:
     return run
 
 
+def main_job(mode: str | None, workdir: Path, home: Path) -> Callable[[], None]:
+    """`nox -s repro -- --fresh` on the repository's cases and versions.toml, as a user runs the main job.
+
+    It runs in a copy of the project (HARNESS_ROOT), so the repository's reports stay as they are, and shares the
+    warm harness home (locks and environments); ``--fresh`` still re-resolves and re-runs every combination.
+    """
+    project = workdir / f"main-job-{mode or 'default'}"
+    if not project.exists():
+        shutil.copytree(ROOT / "cases", project / "cases")
+        shutil.copy2(ROOT / "versions.toml", project / "versions.toml")
+    environ = {**os.environ, "HARNESS_HOME": str(home), "HARNESS_ROOT": str(project)}
+    mode_args = ["--mode", mode] if mode else []
+
+    def run() -> None:
+        argv: list[str | Path] = [sys.executable, "-m", "nox", "-f", ROOT / "noxfile.py", "-s", "repro"]
+        result = process.run([*argv, "--", "--fresh", *mode_args], env=environ, cwd=workdir, timeout=3600)
+        if not result.ok:
+            raise SystemExit(f"nox -s repro ({mode or 'default'}) failed:\n{result.output[-2000:]}")
+
+    return run
+
+
+def main_job_rows(workdir: Path, home: Path) -> list[Row]:
+    """The main job with today's default (fork, workers shared across the Nox sessions) and forced isolated."""
+    combos = main_job_size()
+    return [
+        Row(f"(e) nox -s repro -- --fresh (default: fork), {combos} combos", timed(main_job(None, workdir, home), 1)),
+        Row(
+            f"(c) nox -s repro -- --fresh --mode isolated, {combos} combos",
+            timed(main_job("isolated", workdir, home), 1),
+        ),
+    ]
+
+
+def main_job_size() -> int:
+    listing = process.run([sys.executable, "-m", "harness", "--root", ROOT, "list"], env={**os.environ}, timeout=600)
+    return len(listing.stdout.split())
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--skip-pip", action="store_true", help="leave out the slow virtualenv/pip set-up")
     parser.add_argument("--skip-bisect", action="store_true", help="leave out the full-history bisections")
     parser.add_argument("--skip-matrix", action="store_true", help="leave out the 8-combination matrix")
+    parser.add_argument("--skip-main-job", action="store_true", help="leave out the two `nox -s repro` runs")
+    parser.add_argument(
+        "--only", choices=("main-job",), default=None, help="main-job: the bare case and the main job's rows only"
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help="one timed run per row and no warm-up: checks the rows, measures little"
+    )
     args = parser.parse_args()
+    if args.quick:
+        global WARM_UP  # noqa: PLW0603 - a benchmark script's one switch
+        WARM_UP = False
+        args.repeat = 1
     home = ROOT / ".harness"
     workdir = Path(tempfile.mkdtemp(prefix="harness-bench-"))
     isolated, fork = IsolatedRunner(), ForkServerRunner()
     rows: list[Row] = []
     try:
-        rows += single_probe_rows(args, workdir, home, isolated, fork)
-        if not args.skip_matrix:
+        if args.only == "main-job":
+            rows.append(bare_row(home, args.repeat))
+        else:
+            rows += single_probe_rows(args, workdir, home, isolated, fork)
+        if not args.skip_matrix and args.only is None:
             rows += matrix_rows(args, workdir, home, isolated, fork)
-        if not args.skip_bisect:
+        if not args.skip_main_job:
+            rows += main_job_rows(workdir, home)
+        if not args.skip_bisect and args.only is None:
             rows.append(Row("(c) bisect full history, isolated", timed(bisection("isolated", workdir, home), 1)))
             rows.append(Row("(d) bisect full history, fork", timed(bisection("fork", workdir, home), 1)))
     finally:
@@ -152,15 +216,19 @@ def main() -> int:
     return 0
 
 
-def single_probe_rows(
-    args: argparse.Namespace, workdir: Path, home: Path, isolated: CaseRunner, fork: CaseRunner
-) -> list[Row]:
+def bare_row(home: Path, repeat: int) -> Row:
     env = UvEnvironmentProvider(home).prepare(EnvironmentRequest(ONE.pins, "3.11", combine(read_pip_settings())))
     if not isinstance(env, Environment):
         raise SystemExit(f"cannot build the benchmark environment: {env.verdict.detail}")
     python = env.python_executable
+    return Row("bare case (python replay.py, ready env)", timed(lambda: bare_case(python), repeat), probes=1)
+
+
+def single_probe_rows(
+    args: argparse.Namespace, workdir: Path, home: Path, isolated: CaseRunner, fork: CaseRunner
+) -> list[Row]:
     one = [ONE]
-    rows = [Row("bare case (python replay.py, ready env)", timed(lambda: bare_case(python), args.repeat))]
+    rows = [bare_row(home, args.repeat)]
     if not args.skip_pip:
         rows.append(
             Row("(a) plain nox, virtualenv/pip, 1 probe", timed(plain_nox("virtualenv", one, workdir), args.repeat))
@@ -190,13 +258,22 @@ def matrix_rows(
 def print_table(rows: list[Row]) -> None:
     floor = rows[0].median
     uv_matrix = next((row.median for row in rows if row.name.startswith("(b)") and "combos" in row.name), None)
-    print(f"{'set-up':<52} {'median s':>9} {'per probe x bare':>17} {'x (b) matrix':>13}")
+    print(f"{'set-up':<56} {'median s':>9} {'per probe x bare':>17} {'x (b) matrix':>13} {'x bare':>7}")
     for row in rows:
-        probes = len(MATRIX) if "combos" in row.name else 1
-        per_probe = "" if "bisect" in row.name else f"{row.median / probes / floor:17.2f}"
-        ratio = f"{row.median / uv_matrix:13.2f}" if uv_matrix and "combos" in row.name else ""
-        print(f"{row.name:<52} {row.median:9.2f} {per_probe:>17} {ratio:>13}")
+        main = "nox -s repro" in row.name
+        probes = row.probes or (len(MATRIX) if "combos" in row.name and not main else 1)
+        per_probe = "" if "bisect" in row.name or main else f"{row.median / probes / floor:17.2f}"
+        ratio = f"{row.median / uv_matrix:13.2f}" if uv_matrix and "combos" in row.name and not main else ""
+        whole = f"{row.median / floor:7.2f}" if main else ""
+        print(f"{row.name:<56} {row.median:9.2f} {per_probe:>17} {ratio:>13} {whole:>7}")
     print(f"\nA matrix row's per-probe figure is its time divided by {len(MATRIX)}; the bare case is the floor.")
+    fork = next((row for row in rows if row.name.startswith("(e) nox -s repro")), None)
+    isolated = next((row for row in rows if row.name.startswith("(c) nox -s repro")), None)
+    if fork and isolated:
+        print(
+            f"The main job: {fork.median:.1f} s by default, {fork.median / floor:.2f}x one bare probe and "
+            f"{fork.median / isolated.median:.2f}x the isolated run ({isolated.median:.1f} s)."
+        )
 
 
 if __name__ == "__main__":

@@ -28,10 +28,11 @@ def add_probing_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--mode",
-        choices=("isolated", "fork"),
-        default="isolated",
-        help="isolated: a fresh interpreter per probe; fork: share pre-imported torch across probes "
-        "(falls back to isolated whenever it cannot prove the shared modules identical)",
+        choices=("fork", "isolated"),
+        default="fork",
+        help="fork (default): share pre-imported torch across probes, falling back to isolated for each probe "
+        "where it cannot prove the shared modules identical; isolated: always a fresh interpreter per probe "
+        "(each record says how it ran)",
     )
     parser.add_argument(
         "--no-repair",

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import atexit
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
 from harness.errors import HarnessError
-from harness.workspace import ExpandedMatrix, Workspace, load_expanded_matrix
+from harness.workspace import ExpandedMatrix, KeptProbers, Workspace, load_expanded_matrix
 
 REPORT_SESSION = "report"
 
@@ -20,6 +21,9 @@ class NoxMatrix:
     error: str | None = None
     expanded: ExpandedMatrix | None = None
     """What every ``repro`` session of this Nox run replays: expanded once, when the noxfile is imported."""
+    kept: KeptProbers = field(default_factory=KeptProbers, compare=False)
+    """The probers every ``repro`` session of this Nox run shares, so that the fork workers start once; the
+    report session, which nox runs last, closes them, and so does the exit (nox may queue no report)."""
 
 
 def repro_matrix(root: Path) -> NoxMatrix:
@@ -28,7 +32,9 @@ def repro_matrix(root: Path) -> NoxMatrix:
         expanded = load_expanded_matrix(Workspace.at(root))
     except HarnessError as exc:
         return NoxMatrix((), str(exc))
-    return NoxMatrix(tuple(c.label for c in expanded.matrix.combinations), expanded=expanded)
+    matrix = NoxMatrix(tuple(c.label for c in expanded.matrix.combinations), expanded=expanded)
+    atexit.register(matrix.kept.close)
+    return matrix
 
 
 class _Session(Protocol):
@@ -59,6 +65,7 @@ def run_repro(session: _NotifyingSession, matrix: NoxMatrix, combination: str, p
 
     The report is queued first, so that it still runs when this session fails. The combination comes from the
     matrix the noxfile expanded; only ``-- --versions FILE`` (another matrix) makes the command expand again.
+    Every session of the run probes through the same kept probers, so the fork workers outlive each session.
     """
     try:
         session.notify(REPORT_SESSION, posargs=[])
@@ -76,7 +83,7 @@ def run_repro(session: _NotifyingSession, matrix: NoxMatrix, combination: str, p
         run_harness(session, argv)
         return
     try:
-        status = run_expanded(args, matrix.expanded)
+        status = run_expanded(args, matrix.expanded, kept=matrix.kept)
     except HarnessError as exc:
         # As `harness` itself reports it: one line, no traceback.
         print(f"harness: error: {exc}", file=sys.stderr)

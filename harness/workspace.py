@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,6 +14,7 @@ from packaging.version import Version
 
 from harness.config import discover_cases, load_matrix
 from harness.environments.uv import UvEnvironmentProvider
+from harness.errors import EnvironmentBuildError
 from harness.index.interface import PackageIndex
 from harness.model.case import Case
 from harness.model.matrix import Matrix, MatrixSpec, expand
@@ -126,7 +128,7 @@ def make_prober(
     sources: PackageSources,
     *,
     fresh: bool,
-    mode: str = "isolated",
+    mode: str = "fork",
     preload: Sequence[str] = (),
     repeat: int | None = None,
     repair: bool = True,
@@ -149,6 +151,75 @@ def make_prober(
         repeat=repeat,
         find_distribution=finder if repair else None,
     )
+
+
+class KeptProbers:
+    """Probers kept open across several repro commands in one process: the sessions of one Nox run.
+
+    ``nox -s repro`` runs one session per combination, one after another in the Nox process; keeping the
+    probers (and so their fork workers, with torch imported) lets all of them share two workers instead of
+    starting one per session. ``close`` ends the workers; the noxfile calls it at exit.
+    """
+
+    def __init__(self) -> None:
+        self._probers: dict[tuple[object, ...], Prober] = {}
+        self._lock = threading.Lock()
+
+    def prober(
+        self,
+        workspace: Workspace,
+        spec: MatrixSpec,
+        sources: PackageSources,
+        *,
+        fresh: bool,
+        mode: str,
+        preload: Sequence[str] = (),
+        repeat: int | None = None,
+        repair: bool = True,
+        offline: bool = False,
+    ) -> Prober:
+        """The prober made for these settings the first time, or a new one kept for the next command."""
+        key = (workspace, spec, sources, fresh, mode, tuple(preload), repeat, repair, offline)
+        with self._lock:
+            prober = self._probers.get(key)
+            if prober is None:
+                prober = make_prober(
+                    workspace,
+                    spec,
+                    sources,
+                    fresh=fresh,
+                    mode=mode,
+                    preload=preload,
+                    repeat=repeat,
+                    repair=repair,
+                    offline=offline,
+                )
+                self._probers[key] = prober
+        return prober
+
+    def close(self) -> None:
+        with self._lock:
+            probers, self._probers = list(self._probers.values()), {}
+        for prober in probers:
+            prober.runner.close()
+
+
+def python_available(prober: Prober, python: str) -> str | None:
+    """None when uv finds an interpreter for ``python``; else uv's reason, in one line.
+
+    Asked through the prober's own provider, which remembers each interpreter for the probes that follow.
+    """
+    provider = prober.provider
+    try:
+        if isinstance(provider, UvEnvironmentProvider):
+            provider.interpreter(python)
+    except EnvironmentBuildError as exc:
+        reason = str(exc)
+        if "/.pyenv/shims/" in reason:
+            # uv stops at the first shim that fails, and pyenv's shims answer only for its selected versions.
+            reason += " (pyenv: name every version you need in `pyenv global` or PYENV_VERSION)"
+        return reason
+    return None
 
 
 def package_index(workspace: Workspace, sources: PackageSources, *, offline: bool = False) -> PackageIndex:

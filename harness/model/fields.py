@@ -8,6 +8,7 @@ packaging must parse) the model checks in code after ``check``.
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import re
 from collections.abc import Mapping
@@ -79,9 +80,13 @@ class Value:
     """When the value breaks ``pattern``, ``positive`` or ``non_empty``; may name the value as ``{value!r}``."""
     invalid_is_whole: bool = False
     """``invalid`` is the whole message after the file name, not the words after ``field '...': expected``."""
+    or_list: bool = False
+    """One such value or a non-empty list of them: ``python = "3.11"`` or ``python = ["3.11", "3.12"]``."""
 
     def type_word(self) -> str:
-        return self.wrong_type or _KIND_WORDS[self.kind]
+        if self.wrong_type:
+            return self.wrong_type
+        return _KIND_WORDS[self.kind] + (f" or a list of {_plural(self)}" if self.or_list else "")
 
 
 @dataclass(frozen=True)
@@ -171,6 +176,15 @@ class Fields:
             raise self.error(spec.one_of[0], spec.one_of_invalid)
 
     def _check_value(self, key: str, value: object, spec: Value) -> None:
+        if spec.or_list and isinstance(value, list):
+            one = dataclasses.replace(spec, or_list=False)
+            if not value or not all(_has_kind(item, one.kind) for item in value):
+                raise self.error(key, spec.type_word())
+            if len({repr(item) for item in value}) != len(value):
+                raise self.error(key, f"{spec.type_word()}, each listed once")
+            for item in value:
+                self._check_value(key, item, one)
+            return
         if not _has_kind(value, spec.kind):
             raise self.error(key, spec.type_word())
         if isinstance(value, str) and spec.pattern is not None and not re.match(spec.pattern, value):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -17,6 +18,8 @@ from harness.model.names import package_name
 from harness.model.pins import Pin
 
 LATEST = "latest"
+PYTHON_AXIS = "python"
+"""The Python axis's name in session labels and [[exclude]] tables."""
 DEFAULT_PYTHON = "3.11"
 # Looser than PEP 440 (packaging then parses each version), but it rejects what can never be one.
 _VERSION_OR_LATEST = r"^(latest|\s*[vV]?[0-9][0-9A-Za-z.!+_-]*\s*)$"
@@ -61,7 +64,25 @@ SOURCES_TABLE = Table(
 MATRIX_TABLE = Table(
     (
         Field(
-            "python", Value(Kind.STRING, "The Python version every environment is built with.", default=DEFAULT_PYTHON)
+            "python",
+            Value(
+                Kind.STRING,
+                "The Python every environment is built with, as uv finds it; a list makes Python a matrix axis "
+                '(python = ["3.10", "3.11", "3.12"]).',
+                default=DEFAULT_PYTHON,
+                or_list=True,
+            ),
+        ),
+        Field(
+            "missing-python",
+            Value(
+                Kind.STRING,
+                'A Python of the axis that uv cannot find: "error" stops the run with one line; "record" records '
+                "its combinations as INSTALL_FAILED and runs the others.",
+                default="error",
+                pattern=r"^(error|record)$",
+                invalid='"error" or "record"; got {value!r}',
+            ),
         ),
         Field(
             "packages",
@@ -103,6 +124,13 @@ MATRIX_TABLE = Table(
 """Every field of versions.toml: the validator below and docs/schema/versions.schema.json both come from it."""
 
 
+class MissingPython(enum.Enum):
+    """What a Python of the axis that no interpreter on the machine matches does to the run."""
+
+    ERROR = "error"
+    RECORD = "record"
+
+
 @dataclass(frozen=True)
 class PackageAxis:
     name: NormalizedName
@@ -125,8 +153,19 @@ class Exclusion:
     specifiers: tuple[tuple[NormalizedName, SpecifierSet], ...]
 
     def excludes(self, combination: Combination) -> bool:
-        versions = {pin.name: pin.version for pin in combination.pins}
+        versions: dict[str, Version] = {pin.name: pin.version for pin in combination.pins}
+        python = _python_version(combination.python)
+        if python is not None:
+            versions[PYTHON_AXIS] = python
         return all(name in versions and versions[name] in specifier for name, specifier in self.specifiers)
+
+
+def _python_version(python: str | None) -> Version | None:
+    # uv also takes requests such as "pypy3.10" or a path; only a plain version can match a specifier.
+    try:
+        return Version(python) if python is not None else None
+    except InvalidVersion:
+        return None
 
 
 @dataclass(frozen=True)
@@ -141,10 +180,14 @@ class SourcesSpec:
 @dataclass(frozen=True)
 class MatrixSpec:
     python: str
+    """The Python of every probe without a Python axis (the axis's first otherwise): bisection and culprit use it."""
     axes: tuple[PackageAxis, ...]
     exclusions: tuple[Exclusion, ...] = ()
     sources: SourcesSpec = SourcesSpec()
     source_file: str = "versions.toml"
+    pythons: tuple[str, ...] = ()
+    """The Python axis, when ``python`` is a list; empty when it is one string (then Python is no axis)."""
+    missing_python: MissingPython = MissingPython.ERROR
 
     @property
     def package_names(self) -> tuple[NormalizedName, ...]:
@@ -160,10 +203,14 @@ class Combination:
     """One point of the matrix: a pin for each package axis, in axis order."""
 
     pins: tuple[Pin, ...]
+    python: str | None = None
+    """This point's Python, when versions.toml has a Python axis; None: the matrix's one Python."""
 
     @property
     def label(self) -> str:
-        return ",".join(str(pin) for pin in self.pins)
+        """The id of its Nox session, ``repro(LABEL)``: ``python=3.12,`` first when Python is an axis."""
+        pins = ",".join(str(pin) for pin in self.pins)
+        return pins if self.python is None else f"{PYTHON_AXIS}={self.python},{pins}"
 
     def version_of(self, name: NormalizedName) -> Version | None:
         return next((pin.version for pin in self.pins if pin.name == name), None)
@@ -178,11 +225,12 @@ class Matrix:
 def parse_matrix(data: Mapping[str, Any], source: str = "versions.toml") -> MatrixSpec:
     fields = Fields(data, source)
     fields.check(MATRIX_TABLE)
-    python = fields.get("python", str, DEFAULT_PYTHON) or DEFAULT_PYTHON
+    pythons = fields.strings("python") if isinstance(data.get("python"), list) else ()
+    python = pythons[0] if pythons else fields.get("python", str, DEFAULT_PYTHON) or DEFAULT_PYTHON
     packages = fields.table("packages")
     axes = tuple(_parse_axis(name, packages, source) for name in packages.data)
     exclusions = tuple(_parse_exclusion(i, item, source) for i, item in enumerate(fields.get("exclude", list) or []))
-    known = {axis.name for axis in axes}
+    known = {axis.name for axis in axes} | ({PYTHON_AXIS} if pythons else set())
     for exclusion in exclusions:
         for name, _ in exclusion.specifiers:
             if name not in known:
@@ -195,7 +243,15 @@ def parse_matrix(data: Mapping[str, Any], source: str = "versions.toml") -> Matr
         index_strategy=src.get("index-strategy", str),
         carry_pip_config=bool(src.get("carry-pip-config", bool, True)),
     )
-    return MatrixSpec(python=python, axes=axes, exclusions=exclusions, sources=sources, source_file=source)
+    return MatrixSpec(
+        python=python,
+        axes=axes,
+        exclusions=exclusions,
+        sources=sources,
+        source_file=source,
+        pythons=pythons,
+        missing_python=MissingPython(fields.get("missing-python", str, MissingPython.ERROR.value)),
+    )
 
 
 def _parse_axis(raw_name: str, packages: Fields, source: str) -> PackageAxis:
@@ -270,15 +326,20 @@ def _insertion(version: Version, known: Sequence[Version]) -> int:
 
 
 def expand(spec: MatrixSpec, releases: Mapping[NormalizedName, Sequence[Version]]) -> Matrix:
-    """Cartesian product of the axes' versions, minus exclusions, in a stable order."""
+    """Cartesian product of the axes' versions, minus exclusions, in a stable order.
+
+    Python is the outermost axis, so that the probes of one interpreter run together (and share fork workers).
+    """
     per_axis = [
         [Pin(axis.name, v) for v in select_versions(axis, releases.get(axis.name), spec.source_file)]
         for axis in spec.axes
     ]
+    pythons: Sequence[str | None] = spec.pythons or (None,)
     included: list[Combination] = []
     excluded: list[Combination] = []
-    for pins in itertools.product(*per_axis):
-        combination = Combination(tuple(pins))
-        target = excluded if any(e.excludes(combination) for e in spec.exclusions) else included
-        target.append(combination)
+    for python in pythons:
+        for pins in itertools.product(*per_axis):
+            combination = Combination(tuple(pins), python)
+            target = excluded if any(e.excludes(combination) for e in spec.exclusions) else included
+            target.append(combination)
     return Matrix(tuple(included), tuple(excluded))

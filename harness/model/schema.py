@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -81,6 +82,12 @@ def value_schema(value: Value) -> dict[str, Any]:
     schema: dict[str, Any] = {}
     if value.description:
         schema["description"] = value.description
+    if value.or_list:
+        one = value_schema(dataclasses.replace(value, or_list=False, description="", default=None))
+        schema["anyOf"] = [one, {"type": "array", "items": one, "minItems": 1, "uniqueItems": True}]
+        if value.default is not None:
+            schema["default"] = value.default
+        return schema
     if value.kind is Kind.TABLE:
         schema |= table_schema(value.table) if value.table is not None else {"type": "object"}
     else:

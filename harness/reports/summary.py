@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from packaging.utils import NormalizedName
-from packaging.version import Version
+from packaging.version import InvalidVersion, Version
 
 from harness import markdown
 from harness.model.case import Case, Parameters
@@ -54,7 +55,9 @@ class Cell:
 Row = Version | None
 """A version of the row package; None for records that pinned none."""
 Column = tuple[Pin, ...]
-"""The other pins of a record, the case's packages first in the case's order."""
+"""The other pins of a record, the case's packages first in the case's order; first of all the record's Python
+(a pin named ``python``) when the records span several Pythons, so that Python shows as an axis."""
+PYTHON_AXIS = NormalizedName("python")
 
 
 @dataclass(frozen=True)
@@ -144,18 +147,18 @@ def matrix(
     """
     row_package = packages[0] if packages else None
     rank = {name: index for index, name in enumerate(packages)}
+    # Time-travel probes (bisection) resolved their other dependencies as of an old date: they belong to the
+    # bisection report, not to the matrix of today's resolutions.
+    shown = [r for r in records if r.request.parameters == parameters and in_matrix(r)]
+    python_axis = len({r.request.python for r in shown}) > 1
     cells: dict[tuple[Row, Column], Cell] = {}
-    for record in records:
-        # Time-travel probes (bisection) resolved their other dependencies as of an old date: they belong to the
-        # bisection report, not to the matrix of today's resolutions.
-        if record.request.parameters != parameters or not in_matrix(record):
-            continue
+    for record in shown:
         pins = record.request.pins
         row = next((pin.version for pin in pins if pin.name == row_package), None)
         others = sorted(
             (pin for pin in pins if pin.name != row_package), key=lambda p: (rank.get(p.name, len(rank)), p.name)
         )
-        key = (row, tuple(others))
+        key = (row, (python_pin(record.request.python), *others) if python_axis else tuple(others))
         held = cells.get(key)
         # The newest record wins, so a re-run with --fresh replaces the old verdict in the table.
         if is_newer(record, None if held is None else held.record):
@@ -164,13 +167,22 @@ def matrix(
         case_id=case_id,
         title=title,
         row_package=row_package,
-        column_packages=tuple(packages[1:]),
+        column_packages=((PYTHON_AXIS,) if python_axis else ()) + tuple(packages[1:]),
         parameters=parameters,
         rows=tuple(sorted({row for row, _ in cells}, key=_row_order)),
         columns=tuple(sorted({column for _, column in cells}, key=_column_order)),
         cells=cells,
         stale_records=stale_records,
     )
+
+
+def python_pin(python: str) -> Pin:
+    """A record's Python as a column's first pin; a request that is no version (``pypy3.10``) stays apart as a
+    local version of 0."""
+    try:
+        return Pin(PYTHON_AXIS, Version(python))
+    except InvalidVersion:
+        return Pin(PYTHON_AXIS, Version("0+" + (re.sub(r"[^a-z0-9]+", ".", python.lower()).strip(".") or "unknown")))
 
 
 def column_label(column: Column) -> str:

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import dataclasses
+import datetime as dt
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
+from typing import Any
 
 from harness.errors import ConfigError
 from harness.model.case import Case
 from harness.model.matrix import Combination, Matrix
-from harness.model.probe_record import ProbeRequest
+from harness.model.outcome import Outcome
+from harness.model.probe_record import ProbeRecord, ProbeRequest
 from harness.probing.prober import Prober, ProbeResult
 
 
@@ -27,13 +31,16 @@ class PlannedProbe:
 def plan(
     cases: Sequence[Case], combinations: Sequence[Combination], prober: Prober, *, forced: bool = False
 ) -> list[PlannedProbe]:
-    """One probe per (combination, case) where the case concerns a package the combination pins."""
+    """One probe per (combination, case) where the case concerns a package the combination pins; a combination
+    on a Python axis is probed with its own Python."""
     planned = []
     for combination in combinations:
         names = {pin.name for pin in combination.pins}
         for case in cases:
             if case.concerns(names):
                 request = prober.request_for(case, combination.pins, forced=forced)
+                if combination.python is not None:
+                    request = dataclasses.replace(request, python=combination.python)
                 planned.append(PlannedProbe(case, combination, request))
     return planned
 
@@ -47,6 +54,18 @@ def select(matrix: Matrix, labels: Sequence[str]) -> list[Combination]:
     if unknown:
         raise ConfigError(f"{unknown[0]!r} is not a combination of versions.toml; list them with: nox -l")
     return [by_label[label] for label in labels]
+
+
+def missing_python_record(request: ProbeRequest, sources: Mapping[str, Any], reason: str) -> ProbeRecord:
+    """The record of a probe whose Python uv cannot find (versions.toml's missing-python = "record")."""
+    return ProbeRecord(
+        request=request,
+        outcome=Outcome.INSTALL_FAILED,
+        detail=f"no Python {request.python} on this machine",
+        installer_message=reason,
+        started_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        sources=sources,
+    )
 
 
 ProbeListener = Callable[[PlannedProbe, ProbeResult], None]

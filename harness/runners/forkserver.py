@@ -72,6 +72,8 @@ class _Worker:
     held: dict[str, tuple[str, str, str]]
     """Distribution name -> locked identity, for every distribution a pre-imported module came from."""
     lock: threading.Lock
+    interpreter: str = ""
+    """The base interpreter the worker runs: a pure-Python wheel locks identically under 3.11 and 3.12."""
 
     def stop(self) -> None:
         """An idle worker exits at the end of its input; a busy one (the harness is stopping) is told to."""
@@ -132,17 +134,21 @@ class ForkServerRunner(CaseRunner):
             if self._start_worker(environment, result.modules) is None:
                 self._unprovable.add(case.id)
             return result
-        worker = self._matching_worker(identities) or self._start_worker(environment, modules)
+        worker = self._matching_worker(identities, interpreter_of(environment)) or self._start_worker(
+            environment, modules
+        )
         if worker is None:
             self._unprovable.add(case.id)
             return self.fallback.run(environment, case, parameters, run_index=run_index)
         return self._run_forked(worker, environment, case, parameters, run_index)
 
-    def _matching_worker(self, identities: dict[str, tuple[str, str, str]]) -> _Worker | None:
-        """A worker every one of whose modules comes from a distribution this environment locks identically."""
+    def _matching_worker(self, identities: dict[str, tuple[str, str, str]], interpreter: str) -> _Worker | None:
+        """A worker on this interpreter every one of whose modules comes from a distribution this environment
+        locks identically."""
         with self._lock:
             for worker in reversed(self._workers):
-                if all(identities.get(name) == identity for name, identity in worker.held.items()):
+                same_files = all(identities.get(name) == identity for name, identity in worker.held.items())
+                if same_files and worker.interpreter == interpreter:
                     self._workers.remove(worker)
                     self._workers.append(worker)
                     return worker
@@ -167,7 +173,7 @@ class ForkServerRunner(CaseRunner):
             stop_worker(process, grace=IDLE_EXIT_SECONDS)
             _close_stream(process.stdout)
             return None
-        worker = _Worker(process, site, held, threading.Lock())
+        worker = _Worker(process, site, held, threading.Lock(), interpreter_of(environment))
         with self._lock:
             self._workers.append(worker)
             retired = self._workers[: -self.max_workers] if len(self._workers) > self.max_workers else []
@@ -230,6 +236,16 @@ class ForkServerRunner(CaseRunner):
             platform=str(report.get("platform")) if report else None,
             mode=MODE,
         )
+
+
+def interpreter_of(environment: Environment) -> str:
+    """The base interpreter and its version, as the environment's pyvenv.cfg names them."""
+    try:
+        lines = (environment.location / "pyvenv.cfg").read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return str(site_packages(environment).parent.name)  # lib/python3.X: the minor version at least
+    wanted = ("home", "version_info", "version")
+    return ";".join(sorted(line.replace(" ", "") for line in lines if line.split("=")[0].strip() in wanted))
 
 
 def _identities(environment: Environment) -> dict[str, tuple[str, str, str]]:

@@ -159,3 +159,23 @@ def test_a_package_can_come_from_its_own_index(tmp_path: Path) -> None:
     assert record["resolved"] == {"fakedep": "3.0", "fakepkg": "1.3"}
     assert record["outcome"] == "PASSED"
     assert record["sources"]["package_indexes"] == {"fakedep": other_url}
+
+
+def test_the_sessions_of_one_nox_run_share_their_fork_workers(tmp_path: Path) -> None:
+    from tests.integration.conftest import make_project  # noqa: PLC0415
+
+    project = make_project(tmp_path, hang=(), unresolvable=())
+    project.write_versions(
+        '[packages.fakepkg]\nversions = ["1.3", "1.4", "1.5"]\n[packages.fakedep]\nversions = ["2.0"]\n'
+    )
+    run = project.nox("-s", "repro", "--", "--preload", "fakedep")
+    assert run.returncode == 0, run.output
+    assert run.output.count("Running session repro(") == 3
+    # Only the very first probe of the run teaches the imports in a fresh interpreter; the next sessions fork
+    # from the worker it left running. A worker per session would have run every probe isolated.
+    assert sorted(str(r["mode"]) for r in records(project)) == ["fork", "fork", "isolated"]
+    assert {r["requested"]["fakepkg"]: r["outcome"] for r in records(project)} == {
+        "1.3": "PASSED",
+        "1.4": "REPRODUCED",
+        "1.5": "REPRODUCED",
+    }

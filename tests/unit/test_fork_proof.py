@@ -113,8 +113,18 @@ def test_a_worker_is_reused_only_for_an_identically_locked_distribution(
     runner = ForkServerRunner(preload=("fakedep",))
     held = worker({"fakedep": DEP_2})
     runner._workers.append(held)
-    found = runner._matching_worker(_identities(environment(tmp_path, *locked)))
+    found = runner._matching_worker(_identities(environment(tmp_path, *locked)), "")
     assert (found is held) is reused
+
+
+def test_a_worker_is_never_reused_on_another_interpreter(tmp_path: Path) -> None:
+    # A pure-Python wheel locks identically under 3.11 and 3.12: the interpreter must match as well.
+    runner = ForkServerRunner(preload=("fakedep",))
+    held = worker({"fakedep": DEP_2})
+    runner._workers.append(held)
+    identities = _identities(environment(tmp_path, DEP_2, PKG))
+    assert runner._matching_worker(identities, "/usr/bin/python3.12") is None
+    assert runner._matching_worker(identities, "") is held
 
 
 def test_every_held_distribution_must_match_and_the_newest_match_is_moved_last(tmp_path: Path) -> None:
@@ -122,13 +132,13 @@ def test_every_held_distribution_must_match_and_the_newest_match_is_moved_last(t
     both = worker({"fakedep": DEP_2, "fakepkg": PKG})
     old, new, other = worker({"fakedep": DEP_2}), worker({"fakedep": DEP_2}), worker({"fakedep": DEP_1})
     runner._workers.extend([old, new, both, other])
-    assert runner._matching_worker(_identities(environment(tmp_path, DEP_2))) is new
+    assert runner._matching_worker(_identities(environment(tmp_path, DEP_2)), "") is new
     assert runner._workers == [old, both, other, new]
-    assert runner._matching_worker(_identities(environment(tmp_path, DEP_2, PKG))) is new
+    assert runner._matching_worker(_identities(environment(tmp_path, DEP_2, PKG)), "") is new
     pkg_15 = ("fakepkg", "1.5", "file:///wheels/fakepkg-1.5-py3-none-any.whl")
     runner._workers.remove(new)
     runner._workers.remove(old)
-    assert runner._matching_worker(_identities(environment(tmp_path, DEP_2, pkg_15))) is None
+    assert runner._matching_worker(_identities(environment(tmp_path, DEP_2, pkg_15)), "") is None
 
 
 class RecordingRunner(CaseRunner):

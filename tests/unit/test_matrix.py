@@ -11,7 +11,7 @@ from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import Version
 
 from harness.errors import ConfigError
-from harness.model.matrix import expand, parse_matrix
+from harness.model.matrix import MissingPython, expand, parse_matrix
 
 RELEASES = {
     canonicalize_name("x-transformers"): [Version(v) for v in ["1.42.20", "1.42.21", "1.43.1", "1.43.2", "2.0.0rc1"]],
@@ -95,3 +95,52 @@ def test_expansion_invariants(a: list[str], b: list[str], excluded: str) -> None
     assert all([p.name for p in c.pins] == names for c in everything)
     assert all(c.version_of(names[0]) == Version(excluded) for c in matrix.excluded)
     assert all(c.version_of(names[0]) != Version(excluded) for c in matrix.combinations)
+
+
+def test_a_python_list_is_the_outermost_axis_and_named_first_in_each_label() -> None:
+    data = {**spec(einops={"versions": ["0.8.0", "0.8.2"]}), "python": ["3.12", "3.11"]}
+    parsed = parse_matrix(data)
+    assert parsed.python == "3.12" and parsed.pythons == ("3.12", "3.11")
+    assert parsed.missing_python is MissingPython.ERROR
+    matrix = expand(parsed, RELEASES)
+    assert [c.label for c in matrix.combinations] == [
+        "python=3.12,einops==0.8.0",
+        "python=3.12,einops==0.8.2",
+        "python=3.11,einops==0.8.0",
+        "python=3.11,einops==0.8.2",
+    ]
+    assert {c.python for c in matrix.combinations} == {"3.11", "3.12"}
+
+
+def test_one_python_string_is_no_axis() -> None:
+    parsed = parse_matrix(spec(einops={"versions": ["0.8.0"]}))
+    assert parsed.pythons == ()
+    (combination,) = expand(parsed, RELEASES).combinations
+    assert combination.python is None and combination.label == "einops==0.8.0"
+
+
+def test_exclusions_may_name_the_python_axis() -> None:
+    data = {**spec(einops={"versions": ["0.7.0", "0.8.0"]}), "python": ["3.11", "3.12"], "missing-python": "record"}
+    data["exclude"] = [{"python": ">=3.12", "einops": "<0.8"}]
+    parsed = parse_matrix(data)
+    assert parsed.missing_python is MissingPython.RECORD
+    matrix = expand(parsed, RELEASES)
+    assert [c.label for c in matrix.excluded] == ["python=3.12,einops==0.7.0"]
+    assert len(matrix.combinations) == 3
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({**spec(einops={"versions": ["0.8.0"]}), "python": []}, "field 'python': expected a string or a list of"),
+        ({**spec(einops={"versions": ["0.8.0"]}), "python": ["3.11", 3]}, "expected a string or a list of strings"),
+        ({**spec(einops={"versions": ["0.8.0"]}), "python": ["3.11", "3.11"]}, "each listed once"),
+        ({**spec(einops={"versions": ["0.8.0"]}), "missing-python": "skip"}, '"error" or "record"; got \'skip\''),
+        # Without a Python axis, [[exclude]] cannot name python.
+        ({**spec(einops={"versions": ["0.8.0"]}), "exclude": [{"python": "3.11"}]}, "not a package in [packages]"),
+    ],
+)
+def test_python_axis_errors_name_the_field(data: dict[str, Any], message: str) -> None:
+    with pytest.raises(ConfigError, match=r"^versions\.toml: ") as caught:
+        parse_matrix(data)
+    assert message in str(caught.value)

@@ -16,7 +16,7 @@ WORKFLOWS = ROOT / ".github" / "workflows"
 NOXFILE = ROOT / "noxfile.py"
 EXPECTED_JOBS = {
     "dependency-gate.yml": {"gate"},
-    "repro-matrix.yml": {"sessions", "repro", "report"},
+    "repro-matrix.yml": {"shards", "repro", "report"},
 }
 
 # A @nox.session decorator (its arguments may span lines), any further decorators, then the function.
@@ -174,25 +174,64 @@ def test_dependency_gate_workflow() -> None:
         assert "!cancelled()" in step["if"] or "always()" in step["if"]
 
 
+def harness_invocations(script: str) -> list[list[str]]:
+    """The arguments of every ``python -m harness`` in a shell script, after ``harness``."""
+    found = []
+    for segment in _SHELL_SEPARATORS.split(script.replace("\\\n", " ")):
+        try:
+            tokens = shlex.split(segment.split(">", 1)[0])
+        except ValueError:
+            continue  # a piece of a jq program cut at a pipe; no harness call starts inside one
+        if tokens[:3] == ["python", "-m", "harness"]:
+            found.append(tokens[3:])
+    return found
+
+
+def option(arguments: list[str], name: str) -> str:
+    return arguments[arguments.index(name) + 1]
+
+
+def test_harness_invocations_parser() -> None:
+    script = 'python -m harness list --json --shards "$SHARDS" > shards.json\njq . shards.json'
+    assert harness_invocations(script) == [["list", "--json", "--shards", "$SHARDS"]]
+    assert harness_invocations("nox -s report") == []
+
+
 def test_repro_matrix_workflow() -> None:
     workflow = load("repro-matrix.yml")
     jobs = workflow["jobs"]
-    (listing,) = [step for step in steps(workflow, "sessions") if step.get("id") == "list"]
-    assert nox_sessions_invoked(listing["run"]) == ["repro"]
-    assert "-l" in listing["run"] and "--json" in listing["run"]
-    assert "$GITHUB_OUTPUT" in listing["run"]
-    assert jobs["sessions"]["outputs"]["sessions"] == "${{ steps.list.outputs.sessions }}"
+    shard_count = int(workflow["env"]["SHARDS"])
+    assert shard_count >= 2
+    costs = workflow["env"]["COSTS"]
 
+    # The list job restores the previous run's records and lists the shards balanced by their timings.
+    (restore,) = uses(workflow, "shards", "actions/cache/restore")
+    assert restore["with"]["path"].rstrip("/") == costs
+    (listing,) = [step for step in steps(workflow, "shards") if step.get("id") == "list"]
+    (arguments,) = harness_invocations(listing["run"])
+    assert arguments[0] == "list" and "--json" in arguments
+    assert option(arguments, "--shards") == "$SHARDS"
+    assert option(arguments, "--costs-from") == "$COSTS"
+    assert "$GITHUB_OUTPUT" in listing["run"]
+    assert jobs["shards"]["outputs"]["shards"] == "${{ steps.list.outputs.shards }}"
+
+    # Each shard job computes its share from the same records, and runs it in one process.
     repro = jobs["repro"]
-    assert repro["needs"] == "sessions"
+    assert repro["needs"] == "shards"
     assert repro["strategy"]["fail-fast"] is False
-    assert repro["strategy"]["matrix"]["session"] == "${{ fromJSON(needs.sessions.outputs.sessions) }}"
-    (run,) = [step for step in steps(workflow, "repro") if nox_sessions_invoked(step.get("run", ""))]
-    assert nox_sessions_invoked(run["run"]) == ["$SESSION"]
-    assert run["env"]["SESSION"] == "${{ matrix.session }}"
+    assert repro["strategy"]["matrix"]["shard"] == "${{ fromJSON(needs.shards.outputs.shards) }}"
+    (shard_restore,) = uses(workflow, "repro", "actions/cache/restore")
+    assert shard_restore["with"] == restore["with"]
+    (run,) = [step for step in steps(workflow, "repro") if harness_invocations(step.get("run", ""))]
+    (arguments,) = harness_invocations(run["run"])
+    assert arguments[0] == "repro" and "--no-report" in arguments
+    assert option(arguments, "--shard") == "$SHARD"
+    assert option(arguments, "--costs-from") == "$COSTS"
+    assert run["env"]["SHARD"] == "${{ matrix.shard }}"
     (upload,) = uses(workflow, "repro", "actions/upload-artifact")
     assert upload["with"]["path"].rstrip("/") == "reports/records"
 
+    # The merge job copies the records, runs one report, and keeps the records as the next run's costs.
     report = jobs["report"]
     assert report["needs"] == "repro"
     (download,) = uses(workflow, "report", "actions/download-artifact")
@@ -202,6 +241,10 @@ def test_repro_matrix_workflow() -> None:
     assert fnmatch.fnmatchcase(first_artifact, download["with"]["pattern"])
     assert any(nox_sessions_invoked(script) == ["report"] for script in run_scripts(workflow))
     assert uses(workflow, "report", "actions/upload-artifact")
+    (save,) = uses(workflow, "report", "actions/cache/save")
+    assert save["with"]["path"] == restore["with"]["path"]
+    assert save["with"]["key"].startswith(restore["with"]["restore-keys"])
+    assert any('"$COSTS/"' in script and "reports/records" in script for script in run_scripts(workflow))
 
 
 def test_untrusted_expressions_never_reach_a_script() -> None:
