@@ -3,67 +3,37 @@
 from __future__ import annotations
 
 import argparse
-import re
 import shlex
 import sys
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
 from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import InvalidVersion, Version
 
-from harness._options import Subcommands, add_different_error_option, add_probing_options
-from harness.bisection.commits import CommitBisection, bisect_commits
+from harness._options import Subcommands, add_different_error_option, add_jobs_option, add_probing_options
+from harness.bisection.commit_phase import bisect_commit_windows
+from harness.bisection.commits import CommitBisection
 from harness.bisection.confirm import confirm_runs
-from harness.bisection.driver import Answer
+from harness.bisection.options import BisectOptions, held_pins
+from harness.bisection.outcome_lines import bisection_summary, exit_status
 from harness.bisection.progress import CommandProgress, SearchProgress
-from harness.bisection.releases import BisectionReport, ProbeOutcome, run_bisection, unusable_reason, verdict_text
+from harness.bisection.releases import BisectionReport, ProbeOutcome, run_bisection
 from harness.bisection.report import commits_to_markdown, report_to_markdown, stored_bisection
-from harness.bisection.search import Direction, SearchResult, SearchStatus, VerdictPolicy
 from harness.bisection.stored import bisection_to_json
 from harness.environments.interface import BuildFailure, EnvironmentRequest
-from harness.errors import ConfigError, SourceRepositoryError
+from harness.errors import ConfigError
 from harness.files import read_json_object, write_atomically, write_json
 from harness.index.interface import PackageIndex, Release, filter_releases
 from harness.markdown import inline
 from harness.model.case import Case
 from harness.model.known_bad import KNOWN_BAD_FILE, merge_known_bad, range_to_json
-from harness.model.pins import Pin, pin_set
-from harness.model.probe_record import SourceTree
+from harness.model.pins import Pin
 from harness.probing.prober import Prober
 from harness.reports.progress import progress_for
 from harness.reports.site import write_reports
 from harness.workspace import Workspace, make_prober, package_index, package_sources
-
-
-@dataclass(frozen=True)
-class BisectOptions:
-    package: NormalizedName
-    good: Version | None = None
-    bad: Version | None = None
-    held_overrides: tuple[Pin, ...] = ()
-    time_travel: bool = True
-    different_error_is_bad: bool = False
-    include_prereleases: bool = False
-    include_yanked: bool = False
-    flaky_threshold: float | None = None
-    confirm: bool = True
-    """Probe the releases either side of each step again before reporting it (``--no-confirm`` turns it off)."""
-    all_commits: bool = False
-    """Bisect every commit between two releases, not only the first-parent line (merges as single steps)."""
-
-    @property
-    def policy(self) -> VerdictPolicy:
-        return VerdictPolicy(different_error_is_bad=self.different_error_is_bad, flaky_threshold=self.flaky_threshold)
-
-
-def held_pins(case: Case, options: BisectOptions) -> tuple[Pin, ...]:
-    """The other packages stay at the case's recorded versions unless the user names others."""
-    chosen = {pin.name: pin for pin in case.recorded.pins if pin.name != options.package}
-    chosen |= {pin.name: pin for pin in options.held_overrides}
-    return pin_set(chosen.values())
 
 
 def list_releases(index: PackageIndex, options: BisectOptions) -> tuple[Release, ...]:
@@ -162,6 +132,7 @@ def bisect_releases(
         handler=release_progress(progress, options.package),
         confirm=confirm,
         confirm_runs=runs,
+        jobs=options.jobs,
     )
     return report, releases
 
@@ -228,91 +199,6 @@ def write_bisection(
     return stem.with_suffix(".md")
 
 
-@dataclass(frozen=True)
-class CommitWindows:
-    """The commit phase's two windows: where the failure started and where it stopped (either may be absent)."""
-
-    regression: CommitBisection | None
-    fix: CommitBisection | None
-    fix_skipped: str | None = None
-    """Why the fix window was not bisected (its releases are not in the clone, say); the regression's errors
-    are the command's, since that window is what ``--git-repo`` was asked for."""
-
-    @property
-    def probes(self) -> int:
-        return sum(len(window.probes) for window in (self.regression, self.fix) if window is not None)
-
-    @property
-    def reused(self) -> int:
-        windows = (self.regression, self.fix)
-        return sum(1 for window in windows if window is not None for probe in window.probes if probe.reused)
-
-
-def bisect_commit_windows(
-    case: Case,
-    prober: Prober,
-    repository: Path,
-    report: BisectionReport,
-    options: BisectOptions,
-    *,
-    progress: CommandProgress | None = None,
-) -> CommitWindows:
-    """The first bad commit between last good and first bad, and the first fixed one between last bad and
-    first fixed, wherever the release bisection found both ends of a window."""
-    regression = bisect_source_commits(case, prober, repository, report, options, progress=progress)
-    try:
-        fix = bisect_source_commits(
-            case, prober, repository, report, options, progress=progress, direction=Direction.FIX
-        )
-    except SourceRepositoryError as exc:
-        return CommitWindows(regression, None, fix_skipped=str(exc))
-    return CommitWindows(regression, fix)
-
-
-def bisect_source_commits(
-    case: Case,
-    prober: Prober,
-    repository: Path,
-    report: BisectionReport,
-    options: BisectOptions,
-    *,
-    progress: CommandProgress | None = None,
-    direction: Direction = Direction.REGRESSION,
-) -> CommitBisection | None:
-    """Between the two releases either side of a step, install the package from each commit and find the first
-    commit after the step: the first bad one (regression, between last good and first bad) or the fixing one
-    (fix, between last bad and first fixed). None when the release bisection left either end unknown.
-
-    Each commit probe is a request of its own (the package from its source tree at that sha, the other pins
-    held), stored like any other: a second run at the same commits is answered from the records. Only the
-    first-parent line is followed unless ``options.all_commits``.
-    """
-    result = report.regression if direction is Direction.REGRESSION else report.fix
-    if result is None or result.before is None or result.after is None:
-        return None
-    held = held_pins(case, options)
-
-    def probe_source(worktree: Path, sha: str) -> Answer:
-        request = prober.request_for(case, held, source=SourceTree(options.package, sha))
-        found = prober.probe(case, request, source_tree=worktree)
-        record = found.record
-        return Answer(record.outcome, record.timings.total, found.reused, record.repeats)
-
-    def describe(sha: str) -> str:
-        return f"{options.package} at commit {sha[:12]}"
-
-    return bisect_commits(
-        repository,
-        result.before,
-        result.after,
-        probe_source,
-        direction=direction,
-        policy=options.policy,
-        first_parent=not options.all_commits,
-        handler=None if progress is None else SearchProgress(progress, describe),
-    )
-
-
 def parse_version(text: str | None, what: str) -> Version | None:
     if text is None:
         return None
@@ -324,84 +210,6 @@ def parse_version(text: str | None, what: str) -> Version | None:
 
 def package_name(text: str) -> NormalizedName:
     return canonicalize_name(text)
-
-
-def bisection_summary(report: BisectionReport, commits: CommitWindows | None) -> str:
-    """The verdict in a few lines for the terminal; the Markdown report has the evidence."""
-    lines = [f"{report.case_id}: {report.package}"]
-    lines.append(f"  regression: {verdict_text(report, report.regression)}")
-    if report.fix is not None:
-        lines.append(f"  fix:        {verdict_text(report, report.fix)}")
-    if report.known_bad is not None:
-        lines.append(f"  known-bad range: {report.package}{report.known_bad or ' (every release)'}")
-    if report.uncertain:
-        lines.append(f"  could not be tested (the gate says undecided): {', '.join(report.uncertain)}")
-    if report.confirmation is not None:
-        confirmation = report.confirmation
-        lines.append(
-            f"  boundaries confirmed: probed again with {confirmation.runs} runs"
-            if confirmation.confirmed
-            else f"  boundaries UNCONFIRMED: a re-probe with {confirmation.runs} runs contradicted a step; "
-            "raise --repeat"
-        )
-    if commits is not None and commits.fix_skipped is not None:
-        lines.append(f"  fixing commit not bisected: {commits.fix_skipped}")
-    for window, label in ((commits.regression, "first bad"), (commits.fix, "first fixed")) if commits else ():
-        if window is None:
-            continue
-        first = window.first_commit
-        lines.append(
-            f"  {label} commit: {first.sha[:12]} {first.subject}"
-            if first
-            else f"  commits ({window.direction.value}): {window.result.message}"
-        )
-    return "\n".join(lines)
-
-
-INCOMPLETE = 3
-"""The exit status of a bisection that did not pin down both boundaries (as the gate's "undecided")."""
-_MISSING_MODULE = re.compile(r"No module named '([^'.]+)")
-
-
-def exit_status(report: BisectionReport) -> tuple[int, str]:
-    """0 when both searches found their boundary; else 3 and one line: which search, why, and what would help."""
-    for result in (report.regression, report.fix):
-        if result is not None and result.status is not SearchStatus.FOUND:
-            return INCOMPLETE, f"{result.direction.value}: {_why(report, result)}; {_what_would_help(report, result)}"
-    if report.fix is None:
-        return INCOMPLETE, "fix: not searched, since the regression search found no bad release to start from"
-    return 0, ""
-
-
-def _why(report: BisectionReport, result: SearchResult[Version]) -> str:
-    if result.status is SearchStatus.AMBIGUOUS and result.after is not None:
-        side = "below" if result.direction is Direction.REGRESSION else "from"
-        reason = unusable_reason(report, result)
-        count = len(result.unusable) + len(result.untried)
-        return f"{count} releases {side} {result.after} could not be tested{reason}"
-    return verdict_text(report, result)
-
-
-def _what_would_help(report: BisectionReport, result: SearchResult[Version]) -> str:
-    tried = (*result.unusable, *([result.anchor] if result.anchor is not None else []))
-    details = [found.detail for version in tried if (found := report.outcome_of(version)) is not None]
-    missing = next((match.group(1) for detail in details if (match := _MISSING_MODULE.search(detail))), None)
-    if missing is not None:
-        return f"add {missing!r} to requirements in case.toml (the releases import it without declaring it)"
-    if result.status is SearchStatus.INVALID_ANCHOR:
-        given = "--good V (a release that does not reproduce)" if result.anchor == report.good else "--bad V"
-        return f"give {given} instead, or fix what made the probe fail"
-    if result.status is SearchStatus.AMBIGUOUS:
-        return "hold other versions with --hold so these releases install, or use --git-repo to bisect commits"
-    if result.direction is Direction.REGRESSION and result.after is not None:
-        return "give --good V: a release that does not reproduce, if one exists"
-    if result.direction is Direction.REGRESSION:
-        return "give --bad V: a release that reproduces"
-    return (
-        "nothing newer to test: the failure is not fixed yet"
-        if not result.unusable
-        else ("hold other versions with --hold so the newer releases install")
-    )
 
 
 def register(commands: Subcommands) -> None:
@@ -451,6 +259,9 @@ def register(commands: Subcommands) -> None:
     add_different_error_option(bisect, old_name="--different-error-is-bad")
     bisect.add_argument("--prereleases", action="store_true", help="include pre-releases")
     bisect.add_argument("--yanked", action="store_true", help="include yanked releases")
+    add_jobs_option(
+        bisect, default=None, what="releases to probe at once: the ones the search may ask for next run ahead"
+    )
     add_probing_options(bisect)
     bisect.set_defaults(handler=run)
 
@@ -472,6 +283,7 @@ def run(args: argparse.Namespace) -> int:
         flaky_threshold=args.flaky_threshold,
         confirm=args.confirm,
         all_commits=args.all_commits,
+        jobs=max(1, args.jobs),
     )
     index = package_index(workspace, sources, offline=args.offline)
     with (

@@ -121,6 +121,7 @@ def run_bisection(
     clock: Callable[[], datetime] = _utcnow,
     confirm: Callable[[Version], ProbeOutcome] | None = None,
     confirm_runs: int = 0,
+    jobs: int = 1,
 ) -> BisectionReport:
     """Find where ``package`` started reproducing the case (regression) and where it stopped (fix).
 
@@ -163,7 +164,7 @@ def run_bisection(
         return result
 
     def search(start: TransitionSearch[Version]) -> SearchResult[Version]:
-        run = run_search(start, checked_probe, policy=policy, handler=handler)
+        run = run_search(start, checked_probe, policy=policy, handler=handler, jobs=jobs)
         for probed in run.probes:
             outcomes[probed.event.item] = probed.answer
             steps.append(ProbeStep(probed.event.direction, probed.answer, probed.verdict))

@@ -17,14 +17,12 @@ from harness.bisection.releases import BisectionReport, ProbeOutcome, ProbeStep,
 from harness.bisection.search import BisectVerdict, Direction, SearchResult, SearchStatus
 from harness.bisection.stored import (
     StoredBisection,
-    StoredCommit,
-    StoredCommitProbe,
-    StoredCommits,
     StoredProbe,
     StoredRelease,
     StoredSearch,
     StoredUnusable,
 )
+from harness.bisection.stored_commits import StoredCommit, StoredCommitProbe, StoredCommits
 from harness.index.interface import Release
 from harness.markdown import inline
 from harness.model.known_bad import KNOWN_BAD_FILE, KnownBadRange

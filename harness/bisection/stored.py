@@ -9,17 +9,26 @@ bisection report at all raises ValueError.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
-from typing import Any, TypeVar
+from dataclasses import dataclass
+from typing import Any
 
 from harness.bisection.search import BisectVerdict, Direction, SearchStatus
+from harness.bisection.stored_commits import (
+    StoredCommits,
+    commits_from,
+    commits_json,
+)
+from harness.bisection.tolerant import enum, list_of, mapping_of, mappings, share, string, text_of, texts
 from harness.errors import ConfigError
 from harness.model.known_bad import KnownBadRange, range_from_json, range_to_json
 from harness.model.outcome import Outcome
 
 REPORT_SCHEMA = 1
-E = TypeVar("E", Outcome, Direction, SearchStatus, BisectVerdict)
+
+
 _KIND = "bisection"
+
+
 _SIDE_NAMES = {
     Direction.REGRESSION: ("last_good", "first_bad"),
     Direction.FIX: ("last_bad", "first_fixed"),
@@ -43,7 +52,7 @@ class StoredProbe:
     @property
     def outcome(self) -> Outcome | None:
         """None for an outcome this harness does not name (a newer writer's); ``outcome_text`` still shows it."""
-        return _enum(Outcome, self.outcome_text)
+        return enum(Outcome, self.outcome_text)
 
 
 @dataclass(frozen=True)
@@ -81,46 +90,6 @@ class StoredSearch:
 class StoredRelease:
     version: str
     upload_time: str | None = None
-
-
-@dataclass(frozen=True)
-class StoredCommit:
-    sha: str
-    subject: str
-    authored: str | None = None
-    """The author date (ISO 8601)."""
-    url: str | None = None
-    """The commit on its forge (GitHub, Codeberg, GitLab), where the repository is known."""
-
-
-@dataclass(frozen=True)
-class StoredCommitProbe:
-    sha: str
-    outcome_text: str
-
-
-@dataclass(frozen=True)
-class StoredCommits:
-    """One window of the commit phase: the first commit after the step between two releases (the first bad one
-    for a regression, the fixing one for a fix), or the candidates skips left."""
-
-    between: tuple[str, str]
-    status: SearchStatus | None
-    message: str
-    first_bad: StoredCommit | None
-    """For a regression: the first bad commit."""
-    candidates: tuple[StoredCommit, ...]
-    probes: tuple[StoredCommitProbe, ...]
-    direction: Direction = Direction.REGRESSION
-    first_fixed: StoredCommit | None = None
-    """For a fix: the first fixed commit."""
-    first_parent: bool | None = None
-    """Only the first-parent line was bisected (merges as single steps); None in older files."""
-
-    @property
-    def first(self) -> StoredCommit | None:
-        """The first commit after the step, whichever the direction."""
-        return self.first_bad if self.direction is Direction.REGRESSION else self.first_fixed
 
 
 @dataclass(frozen=True)
@@ -211,9 +180,9 @@ def bisection_to_json(stored: StoredBisection) -> dict[str, Any]:
         "known_bad_range": stored.known_bad_range,
     }
     if stored.commits is not None:
-        data["commits"] = _commits_json(stored.commits)
+        data["commits"] = commits_json(stored.commits)
     if stored.fix_commits is not None:
-        data["fix_commits"] = _commits_json(stored.fix_commits)
+        data["fix_commits"] = commits_json(stored.fix_commits)
     if stored.flaky_threshold is not None:
         data["policy"]["flaky_threshold"] = stored.flaky_threshold
     if stored.confirmation is not None:
@@ -268,31 +237,6 @@ def _search_json(search: StoredSearch) -> dict[str, Any]:
     }
 
 
-def _commits_json(commits: StoredCommits) -> dict[str, Any]:
-    first_name = "first_bad" if commits.direction is Direction.REGRESSION else "first_fixed"
-    shown = [c for c in (commits.first, *commits.candidates) if c is not None]
-    return {
-        "direction": commits.direction.value,
-        "between": list(commits.between),
-        "status": None if commits.status is None else commits.status.value,
-        "message": commits.message,
-        first_name: _commit_json(commits.first),
-        "candidates": [_commit_json(c) for c in commits.candidates],
-        "probes": [{"sha": p.sha, "outcome": p.outcome_text} for p in commits.probes],
-        "first_parent": commits.first_parent,
-        # Beside the commits rather than inside them, so each commit stays {sha, subject} as readers expect.
-        "authored": {c.sha: c.authored for c in shown if c.authored},
-        "urls": {c.sha: c.url for c in shown if c.url},
-    }
-
-
-def _commit_json(commit: StoredCommit | None) -> dict[str, Any] | None:
-    return None if commit is None else {"sha": commit.sha, "subject": commit.subject}
-
-
-# --- JSON in -----------------------------------------------------------------------------------------------------
-
-
 def bisection_from_json(data: object) -> StoredBisection:
     """Inverse of ``bisection_to_json``, tolerant of missing or odd fields; ValueError if not a bisection report."""
     if not isinstance(data, Mapping):
@@ -303,41 +247,41 @@ def bisection_from_json(data: object) -> StoredBisection:
     kind = data.get("kind", _KIND)
     if kind != _KIND:
         raise ValueError(f"a {kind!r} report, not a bisection report")
-    policy = _mapping(data.get("policy"))
-    started = _mapping(data.get("started_from"))
+    policy = mapping_of(data.get("policy"))
+    started = mapping_of(data.get("started_from"))
     return StoredBisection(
-        case_id=_text(data.get("case_id")) or "",
-        package=_text(data.get("package")) or "",
-        held=_texts(data.get("held")),
-        finished_at=_text(data.get("finished_at")),
+        case_id=text_of(data.get("case_id")) or "",
+        package=text_of(data.get("package")) or "",
+        held=texts(data.get("held")),
+        finished_at=text_of(data.get("finished_at")),
         different_error_is_bad=policy.get("different_error_is_bad") is True,
-        started_good=_text(started.get("good")),
-        started_bad=_text(started.get("bad")),
+        started_good=text_of(started.get("good")),
+        started_bad=text_of(started.get("bad")),
         probes=_probes(data.get("probes")),
         prior=_probes(data.get("prior")),
         regression=_search_from(data.get("regression"), Direction.REGRESSION),
         fix=_search_from(data.get("fix"), Direction.FIX),
         known_bad=_known_bad_from(data.get("known_bad")),
-        repository_url=_text(data.get("repository_url")),
-        reproduce_command=_string(data.get("reproduce_command")),
-        notes=tuple(note for note in _list(data.get("notes")) if isinstance(note, str)),
+        repository_url=text_of(data.get("repository_url")),
+        reproduce_command=string(data.get("reproduce_command")),
+        notes=tuple(note for note in list_of(data.get("notes")) if isinstance(note, str)),
         releases=tuple(
-            StoredRelease(version, _text(item.get("upload_time")))
-            for item in _mappings(data.get("releases"))
-            if (version := _text(item.get("version")))
+            StoredRelease(version, text_of(item.get("upload_time")))
+            for item in mappings(data.get("releases"))
+            if (version := text_of(item.get("version")))
         ),
-        known_bad_range=_string(data.get("known_bad_range")),
-        commits=_commits_from(data.get("commits"), Direction.REGRESSION),
-        fix_commits=_commits_from(data.get("fix_commits"), Direction.FIX),
-        flaky_threshold=_share(policy.get("flaky_threshold")),
+        known_bad_range=string(data.get("known_bad_range")),
+        commits=commits_from(data.get("commits"), Direction.REGRESSION),
+        fix_commits=commits_from(data.get("fix_commits"), Direction.FIX),
+        flaky_threshold=share(policy.get("flaky_threshold")),
         confirmation=_confirmation_from(data.get("confirmation")),
     )
 
 
 def _probes(value: object) -> tuple[StoredProbe, ...]:
     probes = []
-    for item in _mappings(value):
-        version = _text(item.get("version"))
+    for item in mappings(value):
+        version = text_of(item.get("version"))
         if not version:
             continue
         seconds = item.get("seconds")
@@ -347,11 +291,11 @@ def _probes(value: object) -> tuple[StoredProbe, ...]:
                 outcome_text=str(item.get("outcome", "")),
                 seconds=float(seconds) if isinstance(seconds, int | float) and not isinstance(seconds, bool) else None,
                 reused=item.get("reused") is True,
-                detail=_string(item.get("detail")) or "",
-                record_key=_text(item.get("record_key")),
-                uploaded=_text(item.get("uploaded")),
-                search=_enum(Direction, item.get("search")),
-                verdict=_enum(BisectVerdict, item.get("verdict")),
+                detail=string(item.get("detail")) or "",
+                record_key=text_of(item.get("record_key")),
+                uploaded=text_of(item.get("uploaded")),
+                search=enum(Direction, item.get("search")),
+                verdict=enum(BisectVerdict, item.get("verdict")),
             )
         )
     return tuple(probes)
@@ -361,24 +305,24 @@ def _search_from(value: object, direction: Direction) -> StoredSearch | None:
     if not isinstance(value, Mapping):
         return None
     before_name, after_name = _SIDE_NAMES[direction]
-    uploaded = _mapping(value.get("uploaded"))
+    uploaded = mapping_of(value.get("uploaded"))
     return StoredSearch(
         direction=direction,
-        status=_enum(SearchStatus, value.get("status")),
-        message=_string(value.get("message")) or "",
-        before=_text(value.get(before_name)),
-        after=_text(value.get(after_name)),
-        candidates=_texts(value.get("candidates")),
-        inconsistent=_texts(value.get("inconsistent")),
-        invalid_anchor=_text(value.get("invalid_anchor")),
+        status=enum(SearchStatus, value.get("status")),
+        message=string(value.get("message")) or "",
+        before=text_of(value.get(before_name)),
+        after=text_of(value.get(after_name)),
+        candidates=texts(value.get("candidates")),
+        inconsistent=texts(value.get("inconsistent")),
+        invalid_anchor=text_of(value.get("invalid_anchor")),
         uploaded=tuple((str(k), str(v)) for k, v in uploaded.items() if isinstance(v, str)),
-        compare_url=_text(value.get("compare_url")),
+        compare_url=text_of(value.get("compare_url")),
         unusable=tuple(
-            StoredUnusable(version, str(item.get("outcome", "")), _string(item.get("detail")) or "")
-            for item in _mappings(value.get("unusable"))
-            if (version := _text(item.get("version")))
+            StoredUnusable(version, str(item.get("outcome", "")), string(item.get("detail")) or "")
+            for item in mappings(value.get("unusable"))
+            if (version := text_of(item.get("version")))
         ),
-        untried=_texts(value.get("untried")),
+        untried=texts(value.get("untried")),
     )
 
 
@@ -392,42 +336,6 @@ def _known_bad_from(value: object) -> KnownBadRange | None:
         return None
 
 
-def _commits_from(value: object, direction: Direction) -> StoredCommits | None:
-    if not isinstance(value, Mapping):
-        return None
-    between = _texts(value.get("between"))
-    first_parent = value.get("first_parent")
-    authored, urls = _mapping(value.get("authored")), _mapping(value.get("urls"))
-
-    def _commit(item: object) -> StoredCommit | None:
-        found = _plain_commit(item)
-        if found is None:
-            return None
-        return replace(found, authored=_text(authored.get(found.sha)), url=_text(urls.get(found.sha)))
-
-    return StoredCommits(
-        direction=direction,
-        first_parent=first_parent if isinstance(first_parent, bool) else None,
-        between=(between[0], between[1]) if len(between) == 2 else ("", ""),
-        status=_enum(SearchStatus, value.get("status")),
-        message=_string(value.get("message")) or "",
-        first_bad=_commit(value.get("first_bad")) if direction is Direction.REGRESSION else None,
-        first_fixed=_commit(value.get("first_fixed")) if direction is Direction.FIX else None,
-        candidates=tuple(c for c in map(_commit, _list(value.get("candidates"))) if c is not None),
-        probes=tuple(
-            StoredCommitProbe(sha, str(item.get("outcome", "")))
-            for item in _mappings(value.get("probes"))
-            if (sha := _text(item.get("sha")))
-        ),
-    )
-
-
-def _plain_commit(value: object) -> StoredCommit | None:
-    if not isinstance(value, Mapping) or not _text(value.get("sha")):
-        return None
-    return StoredCommit(str(value["sha"]).strip(), _string(value.get("subject")) or "")
-
-
 def _confirmation_from(value: object) -> StoredConfirmation | None:
     if not isinstance(value, Mapping) or not isinstance(value.get("runs"), int):
         return None
@@ -436,59 +344,14 @@ def _confirmation_from(value: object) -> StoredConfirmation | None:
         reprobes=tuple(
             StoredReprobe(
                 version=version,
-                side=_string(item.get("side")) or "",
-                expected=_enum(BisectVerdict, item.get("expected")),
-                verdict=_enum(BisectVerdict, item.get("verdict")),
-                first_text=_string(item.get("first")) or "",
-                again_text=_string(item.get("again")) or "",
-                pooled=_text(item.get("pooled")),
+                side=string(item.get("side")) or "",
+                expected=enum(BisectVerdict, item.get("expected")),
+                verdict=enum(BisectVerdict, item.get("verdict")),
+                first_text=string(item.get("first")) or "",
+                again_text=string(item.get("again")) or "",
+                pooled=text_of(item.get("pooled")),
             )
-            for item in _mappings(value.get("reprobes"))
-            if (version := _text(item.get("version")))
+            for item in mappings(value.get("reprobes"))
+            if (version := text_of(item.get("version")))
         ),
     )
-
-
-def _share(value: object) -> float | None:
-    if isinstance(value, int | float) and not isinstance(value, bool) and 0 < value <= 1:
-        return float(value)
-    return None
-
-
-# --- small helpers -----------------------------------------------------------------------------------------------
-
-
-def _enum(kind: type[E], value: object) -> E | None:
-    try:
-        return kind(value)
-    except ValueError:
-        return None
-
-
-def _text(value: object) -> str | None:
-    """A version, name or time: stripped, and None when empty or not text."""
-    if value is None or isinstance(value, Mapping | list | tuple | bool):
-        return None
-    text = str(value).strip()
-    return text or None
-
-
-def _string(value: object) -> str | None:
-    """Free text (a message, a command), kept as written."""
-    return value if isinstance(value, str) else None
-
-
-def _texts(value: object) -> tuple[str, ...]:
-    return tuple(text for text in map(_text, _list(value)) if text)
-
-
-def _list(value: object) -> list[Any]:
-    return list(value) if isinstance(value, list | tuple) else []
-
-
-def _mapping(value: object) -> Mapping[str, Any]:
-    return value if isinstance(value, Mapping) else {}
-
-
-def _mappings(value: object) -> list[Mapping[str, Any]]:
-    return [item for item in _list(value) if isinstance(item, Mapping)]

@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from harness._options import Subcommands, add_jobs_option, add_probing_options
-from harness.bisection.command import BisectOptions, list_releases, make_release_probe, release_progress
+from harness.bisection.command import list_releases, make_release_probe, release_progress
+from harness.bisection.options import BisectOptions
 from harness.bisection.progress import CommandProgress
 from harness.bisection.releases import BisectionReport, run_bisection
 from harness.culprit.ddmin import CulpritResult, CulpritStatus, Subset, isolate

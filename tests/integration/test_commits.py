@@ -13,7 +13,7 @@ import pytest
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 
-from harness.bisection.command import BisectOptions, bisect_commit_windows, bisect_source_commits
+from harness.bisection.commit_phase import bisect_commit_windows, bisect_source_commits
 from harness.bisection.commits import (
     Commit,
     bisect_commits,
@@ -21,6 +21,7 @@ from harness.bisection.commits import (
     release_commit,
 )
 from harness.bisection.driver import Answer, ProbeEvent, SearchHandler
+from harness.bisection.options import BisectOptions
 from harness.bisection.releases import BisectionReport, ProbeOutcome, run_bisection
 from harness.bisection.report import commits_to_markdown, stored_bisection
 from harness.bisection.search import Direction, SearchStatus

@@ -11,7 +11,7 @@ import pytest
 from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
-from harness.bisection.command import bisection_summary, exit_status
+from harness.bisection.outcome_lines import bisection_summary, exit_status
 from harness.bisection.releases import BisectionReport, ProbeOutcome, run_bisection, verdict_text
 from harness.bisection.report import known_bad_range, report_to_markdown, stored_bisection
 from harness.bisection.search import SearchStatus

@@ -12,7 +12,9 @@ import pytest
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 
-from harness.bisection.command import BisectOptions, exit_status, reproduce_command
+from harness.bisection.command import reproduce_command
+from harness.bisection.options import BisectOptions
+from harness.bisection.outcome_lines import exit_status
 from harness.bisection.releases import BisectionReport, ProbeOutcome, run_bisection, verdict_text
 from harness.model.case import Case, parse_case
 from harness.model.outcome import Outcome

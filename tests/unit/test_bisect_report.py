@@ -19,12 +19,10 @@ from harness.bisection.report import known_bad_range, report_to_markdown, stored
 from harness.bisection.search import SearchStatus
 from harness.bisection.stored import (
     StoredBisection,
-    StoredCommit,
-    StoredCommitProbe,
-    StoredCommits,
     bisection_from_json,
     bisection_to_json,
 )
+from harness.bisection.stored_commits import StoredCommit, StoredCommitProbe, StoredCommits
 from harness.errors import ConfigError
 from harness.index.interface import Release
 from harness.model.known_bad import (

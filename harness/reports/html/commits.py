@@ -6,7 +6,8 @@ from __future__ import annotations
 import re
 
 from harness.bisection.search import Direction
-from harness.bisection.stored import StoredBisection, StoredCommit, StoredCommits
+from harness.bisection.stored import StoredBisection
+from harness.bisection.stored_commits import StoredCommit, StoredCommits
 from harness.reports.html.style import esc, plural
 
 _TITLES = {Direction.REGRESSION: "First bad commit", Direction.FIX: "First fixed commit"}
