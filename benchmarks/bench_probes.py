@@ -2,7 +2,7 @@
 
 Run from the repository root:  python benchmarks/bench_probes.py [--repeat 3] [--skip-pip]
 Only the main job's rows (`nox -s repro -- --fresh`, fork by default and --mode isolated) against the bare case:
-python benchmarks/bench_probes.py --only main-job
+python benchmarks/bench_probes.py --only main-job; only the bisection and culprit rows at 1 and 2 jobs: --only searches
 
 Everything is measured in this one run, on this machine, with warm caches (each set-up is run once before
 it is timed), and printed as medians and ratios: the bare case in a ready environment is the floor that an
@@ -119,21 +119,69 @@ def harness_probes(runner: CaseRunner, combos: list[Combination], home: Path, jo
     return run
 
 
-def bisection(mode: str, workdir: Path, home: Path) -> Callable[[], None]:
-    """The full-history bisection of the recorded case, probing afresh, with warm locks and environments."""
-    project = workdir / f"bisect-{mode}"
+def copied_project(workdir: Path, name: str) -> Path:
+    project = workdir / name
     if not project.exists():
         shutil.copytree(ROOT / "cases", project / "cases")
         shutil.copy2(ROOT / "versions.toml", project / "versions.toml")
+    return project
+
+
+def bisection(mode: str, workdir: Path, home: Path, jobs: int = 1) -> Callable[[], None]:
+    """README's bisection of the recorded case over the full history, probing afresh (``--fresh``), with warm
+    locks and environments: ``nox -s bisect -- rotary_xpos_batch1_seq32 x-transformers``."""
+    project = copied_project(workdir, f"bisect-{mode}-{jobs}")
     environ = {**os.environ, "HARNESS_HOME": str(home), "PYTHONPATH": str(ROOT)}
 
     def run() -> None:
         argv: list[str | Path] = [sys.executable, "-m", "harness", "--root", project, "bisect", CASE.id]
-        result = process.run([*argv, "x-transformers", "--fresh", "--mode", mode], env=environ, timeout=3600)
+        options = ["x-transformers", "--fresh", "--mode", mode, "--jobs", str(jobs)]
+        result = process.run([*argv, *options], env=environ, timeout=3600)
         if not result.ok:
-            raise SystemExit(f"bisection ({mode}) failed:\n{result.output[-2000:]}")
+            raise SystemExit(f"bisection ({mode}, {jobs} jobs) failed:\n{result.output[-2000:]}")
 
     return run
+
+
+CULPRIT_GOOD = "x-transformers==1.42.20\neinops==0.8.0\ntorch==2.13.0\n"
+CULPRIT_BAD = "x-transformers==1.43.1\neinops==0.8.2\ntorch==2.14.1\n"
+
+
+def culprit(workdir: Path, home: Path, jobs: int) -> Callable[[], None]:
+    """README's culprit search (three packages moved at once) and the culprit's bisection, probing afresh."""
+    project = copied_project(workdir, f"culprit-{jobs}")
+    (project / "good.txt").write_text(CULPRIT_GOOD, encoding="utf-8")
+    (project / "bad.txt").write_text(CULPRIT_BAD, encoding="utf-8")
+    environ = {**os.environ, "HARNESS_HOME": str(home), "PYTHONPATH": str(ROOT)}
+
+    def run() -> None:
+        argv: list[str | Path] = [sys.executable, "-m", "harness", "--root", project, "culprit", CASE.id]
+        envs: list[str | Path] = ["--good-env", project / "good.txt", "--bad-env", project / "bad.txt"]
+        result = process.run([*argv, *envs, "--fresh", "--jobs", str(jobs)], env=environ, timeout=3600)
+        if not result.ok:
+            raise SystemExit(f"culprit ({jobs} jobs) failed:\n{result.output[-2000:]}")
+
+    return run
+
+
+def search_rows(workdir: Path, home: Path) -> list[Row]:
+    """The bisection and the culprit search at one and two jobs (the default is one per core)."""
+    rows = []
+    for jobs in (1, 2):
+        rows.append(
+            Row(
+                f"(f) bisect full history, fork, --fresh, {jobs} job{'s' * (jobs > 1)}",
+                timed(bisection("fork", workdir, home, jobs), 1),
+            )
+        )
+    for jobs in (1, 2):
+        rows.append(
+            Row(
+                f"(g) culprit, 3 packages moved, --fresh, {jobs} job{'s' * (jobs > 1)}",
+                timed(culprit(workdir, home, jobs), 1),
+            )
+        )
+    return rows
 
 
 def main_job(mode: str | None, workdir: Path, home: Path) -> Callable[[], None]:
@@ -183,7 +231,10 @@ def main() -> int:
     parser.add_argument("--skip-matrix", action="store_true", help="leave out the 8-combination matrix")
     parser.add_argument("--skip-main-job", action="store_true", help="leave out the two `nox -s repro` runs")
     parser.add_argument(
-        "--only", choices=("main-job",), default=None, help="main-job: the bare case and the main job's rows only"
+        "--only",
+        choices=("main-job", "searches"),
+        default=None,
+        help="main-job: the bare case and the main job's rows only; searches: the bare case, bisect and culprit",
     )
     parser.add_argument(
         "--quick", action="store_true", help="one timed run per row and no warm-up: checks the rows, measures little"
@@ -198,17 +249,18 @@ def main() -> int:
     isolated, fork = IsolatedRunner(), ForkServerRunner()
     rows: list[Row] = []
     try:
-        if args.only == "main-job":
+        if args.only is not None:
             rows.append(bare_row(home, args.repeat))
         else:
             rows += single_probe_rows(args, workdir, home, isolated, fork)
         if not args.skip_matrix and args.only is None:
             rows += matrix_rows(args, workdir, home, isolated, fork)
-        if not args.skip_main_job:
+        if not args.skip_main_job and args.only in (None, "main-job"):
             rows += main_job_rows(workdir, home)
-        if not args.skip_bisect and args.only is None:
-            rows.append(Row("(c) bisect full history, isolated", timed(bisection("isolated", workdir, home), 1)))
-            rows.append(Row("(d) bisect full history, fork", timed(bisection("fork", workdir, home), 1)))
+        if not args.skip_bisect and args.only in (None, "searches"):
+            if args.only is None:
+                rows.append(Row("(c) bisect full history, isolated", timed(bisection("isolated", workdir, home), 1)))
+            rows += search_rows(workdir, home)
     finally:
         fork.close()
         shutil.rmtree(workdir, ignore_errors=True)
