@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import argparse
 import os
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeAlias
+from typing import TYPE_CHECKING, TypeAlias, TypedDict
 
+from harness.model.case import Case
+from harness.model.pins import Pin
 from harness.runners.forkserver import DEFAULT_PRELOAD
 
 if TYPE_CHECKING:
@@ -93,3 +96,47 @@ def add_jobs_option(parser: argparse.ArgumentParser, *, default: int | None, wha
         default=cores if default is None else default,
         help=f"{what} (default {'one per core: ' + str(cores) if default is None else default})",
     )
+
+
+class ProbingSettings(TypedDict):
+    """The shared probing options, as ``make_prober`` takes them."""
+
+    fresh: bool
+    mode: str
+    preload: Sequence[str]
+    repeat: int | None
+    repair: bool
+    offline: bool
+
+
+def probing_settings(args: argparse.Namespace) -> ProbingSettings:
+    """What ``add_probing_options`` parsed, for ``make_prober(workspace, spec, sources, **settings)``: one
+    place, so that no command forgets an option another honours."""
+    return ProbingSettings(
+        fresh=args.fresh,
+        mode=args.mode,
+        preload=tuple(args.preload),
+        repeat=args.repeat,
+        repair=args.repair,
+        offline=args.offline,
+    )
+
+
+def add_with_option(
+    parser: argparse.ArgumentParser, *, what: str, default: str = "the case's recorded environment"
+) -> None:
+    """``--with NAME==VERSION`` (repeatable): versions to use instead of the case's recorded ones."""
+    parser.add_argument(
+        "--with",
+        dest="with_",
+        action="append",
+        default=[],
+        metavar="NAME==VERSION",
+        help=f"{what} (default: {default})",
+    )
+
+
+def recorded_pins_with(case: Case, texts: Sequence[str]) -> tuple[Pin, ...]:
+    """The case's recorded pins, with those named by ``--with`` in their place (and any others added)."""
+    overrides = {pin.name: pin for pin in (Pin.parse(text) for text in texts)}
+    return tuple({**{pin.name: pin for pin in case.recorded.pins}, **overrides}.values())

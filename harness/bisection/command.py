@@ -12,7 +12,13 @@ from pathlib import Path
 from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import InvalidVersion, Version
 
-from harness._options import Subcommands, add_different_error_option, add_jobs_option, add_probing_options
+from harness._options import (
+    Subcommands,
+    add_different_error_option,
+    add_jobs_option,
+    add_probing_options,
+    probing_settings,
+)
 from harness.bisection.commit_phase import bisect_commit_windows
 from harness.bisection.commits import CommitBisection
 from harness.bisection.confirm import confirm_runs
@@ -287,17 +293,7 @@ def run(args: argparse.Namespace) -> int:
     )
     index = package_index(workspace, sources, offline=args.offline)
     with (
-        make_prober(
-            workspace,
-            spec,
-            sources,
-            fresh=args.fresh,
-            mode=args.mode,
-            repeat=args.repeat,
-            preload=args.preload,
-            repair=args.repair,
-            offline=args.offline,
-        ) as prober,
+        make_prober(workspace, spec, sources, **probing_settings(args)) as prober,
         CommandProgress(progress_for(sys.stderr)) as progress,
     ):
         report, releases = bisect_releases(case, prober, index, options, progress=progress)

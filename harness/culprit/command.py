@@ -8,7 +8,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness._options import Subcommands, add_jobs_option, add_probing_options
+from harness._options import Subcommands, add_jobs_option, add_probing_options, probing_settings
 from harness.bisection.command import list_releases, make_release_probe, release_progress
 from harness.bisection.options import BisectOptions
 from harness.bisection.progress import CommandProgress
@@ -189,17 +189,7 @@ def run(args: argparse.Namespace) -> int:
     spec = workspace.matrix_spec(args.versions)
     sources = package_sources(spec)
     with (
-        make_prober(
-            workspace,
-            spec,
-            sources,
-            fresh=args.fresh,
-            mode=args.mode,
-            repeat=args.repeat,
-            preload=args.preload,
-            repair=args.repair,
-            offline=args.offline,
-        ) as prober,
+        make_prober(workspace, spec, sources, **probing_settings(args)) as prober,
         CommandProgress(progress_for(sys.stderr)) as progress,
     ):
         result = isolate_culprit(case, prober, delta, progress=progress, jobs=max(1, args.jobs))

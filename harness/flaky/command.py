@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from harness._options import Subcommands, add_probing_options
+from harness._options import Subcommands, add_probing_options, add_with_option, probing_settings, recorded_pins_with
 from harness.flaky.advice import judge
-from harness.model.pins import Pin
 from harness.workspace import Workspace, make_prober, package_sources
 
 DEFAULT_RUNS = 10
@@ -18,14 +17,7 @@ def register(commands: Subcommands) -> None:
         help="run a case many times in one environment: is it deterministic, or how many runs does it need?",
     )
     check.add_argument("case", help="case id or folder")
-    check.add_argument(
-        "--with",
-        dest="with_",
-        action="append",
-        default=[],
-        metavar="NAME==VERSION",
-        help="versions to check with (default: the case's recorded environment)",
-    )
+    add_with_option(check, what="versions to check with")
     add_probing_options(check)
     check.set_defaults(handler=run)
 
@@ -34,13 +26,12 @@ def run(args: argparse.Namespace) -> int:
     workspace = Workspace.at(args.root)
     (case,) = workspace.cases([args.case])
     spec = workspace.matrix_spec(args.versions)
-    overrides = {pin.name: pin for pin in (Pin.parse(text) for text in args.with_)}
-    pins = tuple({**{pin.name: pin for pin in case.recorded.pins}, **overrides}.values())
+    pins = recorded_pins_with(case, args.with_)
     # An A/A check needs many runs even for a case that asks for one; --repeat sets how many.
     runs = args.repeat or max(case.repeat, DEFAULT_RUNS)
-    prober = make_prober(
-        workspace, spec, package_sources(spec), fresh=args.fresh, mode=args.mode, repeat=runs, preload=args.preload
-    )
+    settings = probing_settings(args)
+    settings["repeat"] = runs
+    prober = make_prober(workspace, spec, package_sources(spec), **settings)
     with prober:
         result = prober.probe(case, prober.request_for(case, pins))
     record = result.record

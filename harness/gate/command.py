@@ -13,7 +13,7 @@ from pathlib import Path
 
 from packaging.utils import NormalizedName
 
-from harness._options import Subcommands, add_different_error_option, add_probing_options
+from harness._options import Subcommands, add_different_error_option, add_probing_options, probing_settings
 from harness.config import load_acknowledgements
 from harness.errors import ConfigError, EnvironmentBuildError, HarnessError, PackageIndexError
 from harness.files import write_atomically
@@ -256,16 +256,7 @@ def run(args: argparse.Namespace) -> int:
     static = static_findings(inputs.candidates, inputs.ranges)
     live: list[LiveResult] = []
     if inputs.spec is not None:
-        prober = make_prober(
-            workspace,
-            inputs.spec,
-            package_sources(inputs.spec),
-            fresh=args.fresh,
-            mode=args.mode,
-            repeat=args.repeat,
-            repair=args.repair,
-            offline=args.offline,
-        )
+        prober = make_prober(workspace, inputs.spec, package_sources(inputs.spec), **probing_settings(args))
         try:
             with prober:
                 live = probe_live(relevant_cases(inputs.cases, inputs.candidates), inputs.candidates, prober)

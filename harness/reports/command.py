@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from harness._options import Subcommands
+from harness._options import Subcommands, add_with_option
 from harness.errors import ConfigError
 from harness.files import write_atomically
 from harness.model.outcome import Outcome
@@ -24,14 +24,7 @@ def register(commands: Subcommands) -> None:
 
     export = commands.add_parser("export", help="write a paste-ready upstream bug report from a reproduced record")
     export.add_argument("case", help="case id or folder")
-    export.add_argument(
-        "--with",
-        dest="with_",
-        action="append",
-        default=[],
-        metavar="NAME==VERSION",
-        help="choose the record with these versions (default: the newest reproduction)",
-    )
+    add_with_option(export, what="choose the record with these versions", default="the newest reproduction")
     export.add_argument("--output", type=Path, default=None, help="default reports/<case>/bug-report.md")
     export.set_defaults(handler=run_export)
 

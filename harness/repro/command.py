@@ -9,7 +9,7 @@ import sys
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from harness._options import Subcommands, add_probing_options
+from harness._options import Subcommands, add_probing_options, probing_settings
 from harness.errors import ConfigError
 from harness.model.case import Case
 from harness.model.matrix import Combination, MatrixSpec, MissingPython
@@ -99,17 +99,7 @@ def repro(
 ) -> int:
     workspace, spec, sources = expanded.workspace, expanded.spec, expanded.sources
     make = kept.prober if kept is not None else make_prober
-    prober = make(
-        workspace,
-        spec,
-        sources,
-        fresh=args.fresh,
-        mode=args.mode,
-        preload=args.preload,
-        repeat=args.repeat,
-        repair=args.repair,
-        offline=args.offline,
-    )
+    prober = make(workspace, spec, sources, **probing_settings(args))
     planned = plan(cases, combinations, prober, forced=args.force)
     if not planned:
         raise no_probes_error(expanded)

@@ -5,9 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from harness._options import Subcommands, add_probing_options
+from harness._options import Subcommands, add_probing_options, add_with_option, probing_settings, recorded_pins_with
 from harness.errors import ConfigError
-from harness.model.pins import Pin
 from harness.reports.progress import progress_for
 from harness.reports.site import write_reports
 from harness.workspace import Workspace, make_prober, package_sources
@@ -18,14 +17,7 @@ def register(commands: Subcommands) -> None:
         "sweep", help="which parameter combinations of a case reproduce, for one set of versions"
     )
     sweep.add_argument("case", help="case id or folder")
-    sweep.add_argument(
-        "--with",
-        dest="with_",
-        action="append",
-        default=[],
-        metavar="NAME==VERSION",
-        help="versions to sweep with (default: the case's recorded environment)",
-    )
+    add_with_option(sweep, what="versions to sweep with")
     add_probing_options(sweep)
     sweep.set_defaults(handler=run)
 
@@ -37,19 +29,8 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError(f"case {case.id} declares no [sweep] grid in its case.toml")
     spec = workspace.matrix_spec(args.versions)
     sources = package_sources(spec)
-    overrides = {pin.name: pin for pin in (Pin.parse(text) for text in args.with_)}
-    pins = tuple({**{pin.name: pin for pin in case.recorded.pins}, **overrides}.values())
-    prober = make_prober(
-        workspace,
-        spec,
-        sources,
-        fresh=args.fresh,
-        mode=args.mode,
-        repeat=args.repeat,
-        preload=args.preload,
-        repair=args.repair,
-        offline=args.offline,
-    )
+    pins = recorded_pins_with(case, args.with_)
+    prober = make_prober(workspace, spec, sources, **probing_settings(args))
     points = list(case.sweep_points())
     progress = progress_for(sys.stderr, parallel=1)
     progress.start(len(points))
