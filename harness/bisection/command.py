@@ -25,7 +25,7 @@ from harness.bisection.confirm import confirm_runs
 from harness.bisection.options import BisectOptions, held_pins
 from harness.bisection.outcome_lines import bisection_summary, exit_status
 from harness.bisection.progress import CommandProgress, SearchProgress
-from harness.bisection.releases import BisectionReport, ProbeOutcome, run_bisection
+from harness.bisection.releases import BisectionReport, ReleaseProbe, run_bisection
 from harness.bisection.report import commits_to_markdown, report_to_markdown, stored_bisection
 from harness.bisection.stored import bisection_to_json
 from harness.environments.interface import BuildFailure, EnvironmentRequest
@@ -68,13 +68,13 @@ def make_release_probe(
     *,
     repeat: int | None = None,
     sample: int = 0,
-) -> Callable[[Version], ProbeOutcome]:
+) -> Callable[[Version], ReleaseProbe]:
     """Probe a release with the other pins held; ``repeat``/``sample`` make a confirmation probe's request."""
     by_version = {release.version: release for release in releases}
     held = held_pins(case, options)
     current = held_closure(prober, held) if options.time_travel and held else ()
 
-    def probe(version: Version) -> ProbeOutcome:
+    def probe(version: Version) -> ReleaseProbe:
         pins = (*held, Pin(options.package, version))
         exclude_newer = exclude_newer_for(by_version[version], options.time_travel)
         request = prober.request_for(
@@ -82,7 +82,7 @@ def make_release_probe(
         )
         result = prober.probe(case, request)
         record = result.record
-        return ProbeOutcome(
+        return ReleaseProbe(
             version=version,
             outcome=record.outcome,
             seconds=record.timings.total,

@@ -32,7 +32,7 @@ _SIDES = {
 
 
 class Probed(Protocol):
-    """What confirmation needs of a release's probe (``releases.ProbeOutcome`` is one)."""
+    """What confirmation needs of a release's probe (``releases.ReleaseProbe`` is one)."""
 
     @property
     def version(self) -> Version: ...

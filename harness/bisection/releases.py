@@ -32,7 +32,7 @@ from harness.model.repair import Repair
 
 
 @dataclass(frozen=True)
-class ProbeOutcome:
+class ReleaseProbe:
     """What probing one release of the bisected package found (the other pins held as in the report)."""
 
     version: Version
@@ -53,7 +53,7 @@ class ProbeStep:
     """One probe made during the run, with the search that asked for it and what it counted as."""
 
     search: Direction
-    probe: ProbeOutcome
+    probe: ReleaseProbe
     verdict: BisectVerdict
 
 
@@ -71,7 +71,7 @@ class BisectionReport:
     policy: VerdictPolicy
     steps: tuple[ProbeStep, ...]
     """Every probe of this run, in the order it was made."""
-    prior: tuple[ProbeOutcome, ...]
+    prior: tuple[ReleaseProbe, ...]
     """Outcomes supplied up front, oldest release first; the searches never probe these again."""
     regression: SearchResult[Version]
     fix: SearchResult[Version] | None
@@ -89,7 +89,7 @@ class BisectionReport:
     bad_recorded: bool = False
     """``bad`` came from the case's recorded environment, not from ``--bad``."""
 
-    def outcome_of(self, version: Version) -> ProbeOutcome | None:
+    def outcome_of(self, version: Version) -> ReleaseProbe | None:
         """The outcome this report relied on for ``version`` (this run's probe, else the one supplied)."""
         for step in self.steps:
             if step.probe.version == version:
@@ -109,17 +109,17 @@ def run_bisection(
     case_id: str,
     package: str,
     releases: Sequence[Version],
-    probe: Callable[[Version], ProbeOutcome],
+    probe: Callable[[Version], ReleaseProbe],
     good: Version | None = None,
     bad: Version | None = None,
     recorded_bad: Version | None = None,
-    known: Mapping[Version, ProbeOutcome] | None = None,
+    known: Mapping[Version, ReleaseProbe] | None = None,
     upload_dates: Mapping[Version, datetime] | None = None,
     held: Iterable[Pin | str] = (),
     policy: VerdictPolicy = _DEFAULT_POLICY,
     handler: SearchHandler[Version] | None = None,
     clock: Callable[[], datetime] = _utcnow,
-    confirm: Callable[[Version], ProbeOutcome] | None = None,
+    confirm: Callable[[Version], ReleaseProbe] | None = None,
     confirm_runs: int = 0,
     jobs: int = 1,
 ) -> BisectionReport:
@@ -154,10 +154,10 @@ def run_bisection(
         )
 
     supplied = {version: outcome for version, outcome in (known or {}).items() if version in ordered}
-    outcomes: dict[Version, ProbeOutcome] = dict(supplied)
+    outcomes: dict[Version, ReleaseProbe] = dict(supplied)
     steps: list[ProbeStep] = []
 
-    def checked_probe(version: Version) -> ProbeOutcome:
+    def checked_probe(version: Version) -> ReleaseProbe:
         result = probe(version)
         if result.version != version:
             raise ValueError(f"probe({version}) answered for {result.version}")
@@ -300,7 +300,7 @@ def _notes(
     package: str,
     policy: VerdictPolicy,
     steps: Sequence[ProbeStep],
-    outcomes: Mapping[Version, ProbeOutcome],
+    outcomes: Mapping[Version, ReleaseProbe],
     regression: SearchResult[Version],
     fix: SearchResult[Version] | None,
     dates: Mapping[Version, datetime],
@@ -392,14 +392,14 @@ def unusable_reason(report: BisectionReport, result: SearchResult[Version]) -> s
     return f": {commonest}" + (f" ({others} for other reasons)" if others else "")
 
 
-def _outcomes(report: BisectionReport) -> dict[Version, ProbeOutcome]:
+def _outcomes(report: BisectionReport) -> dict[Version, ReleaseProbe]:
     return {
         **{probe.version: probe for probe in report.prior},
         **{step.probe.version: step.probe for step in report.steps},
     }
 
 
-def _detail_of(result: SearchResult[Version], outcomes: Mapping[Version, ProbeOutcome]) -> str:
+def _detail_of(result: SearchResult[Version], outcomes: Mapping[Version, ReleaseProbe]) -> str:
     """The probe behind an invalid anchor, in its own words."""
     if result.anchor is None or result.anchor not in outcomes:
         return ""

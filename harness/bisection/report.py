@@ -13,7 +13,7 @@ from packaging.version import Version
 from harness.bisection.commits import Commit, CommitBisection
 from harness.bisection.confirm_report import confirmation_to_markdown, probe_text, stored_confirmation
 from harness.bisection.links import commit_url, compare_url, result_compare_url
-from harness.bisection.releases import BisectionReport, ProbeOutcome, ProbeStep, verdict_text
+from harness.bisection.releases import BisectionReport, ProbeStep, ReleaseProbe, verdict_text
 from harness.bisection.search import BisectVerdict, Direction, SearchResult, SearchStatus
 from harness.bisection.stored import (
     StoredBisection,
@@ -91,7 +91,7 @@ def report_to_markdown(
         lines.append("No probes were needed: every outcome was known before this run.")
     if report.prior:
 
-        def verdict(probe: ProbeOutcome) -> BisectVerdict:
+        def verdict(probe: ReleaseProbe) -> BisectVerdict:
             return report.policy.verdict(probe.outcome, probe.repeats)
 
         lines += [
@@ -115,9 +115,9 @@ def report_to_markdown(
     return "\n".join(lines) + "\n"
 
 
-def repaired_lines(probes: Sequence[ProbeOutcome], *, shown: int = 6) -> list[str]:
+def repaired_lines(probes: Sequence[ReleaseProbe], *, shown: int = 6) -> list[str]:
     """One line per distribution that probes added, with the releases that needed it (elided when many)."""
-    by_addition: dict[tuple[str, str | None], list[ProbeOutcome]] = {}
+    by_addition: dict[tuple[str, str | None], list[ReleaseProbe]] = {}
     for probe in probes:
         for repair in probe.repairs:
             by_addition.setdefault((repair.added, repair.imported_by), []).append(probe)
@@ -212,13 +212,13 @@ def _result_row(
     )
 
 
-def _probe_cells(probe: ProbeOutcome, dates: Mapping[Version, datetime]) -> str:
+def _probe_cells(probe: ReleaseProbe, dates: Mapping[Version, datetime]) -> str:
     # Counts only where they tell something: a flaky release, or any release of a repeated case.
     shown = probe_text(probe) if probe.repeats is not None and probe.repeats.runs > 1 else probe.outcome.value
     return f"{inline(str(probe.version))} | {_day(probe.version, dates)} | {shown}"
 
 
-def _detail_cell(probe: ProbeOutcome) -> str:
+def _detail_cell(probe: ReleaseProbe) -> str:
     stripped = probe.detail.strip()
     first = stripped.splitlines()[0] if stripped else ""
     if len(first) > _DETAIL_LIMIT:
@@ -295,7 +295,7 @@ def known_bad_range(report: BisectionReport) -> KnownBadRange | None:
     )
 
 
-def _probe(probe: ProbeOutcome, dates: Mapping[Version, datetime]) -> StoredProbe:
+def _probe(probe: ReleaseProbe, dates: Mapping[Version, datetime]) -> StoredProbe:
     return StoredProbe(
         version=str(probe.version),
         outcome_text=probe.outcome.value,

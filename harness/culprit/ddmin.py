@@ -69,7 +69,7 @@ class Trial:
 
 
 @dataclass(frozen=True)
-class Probe:
+class TrialRequest:
     """The next environment to test: the old one with ``applied`` moved to their new versions."""
 
     applied: Subset
@@ -121,7 +121,7 @@ class CulpritResult:
 
 
 class _NeedProbe(Exception):
-    def __init__(self, probe: Probe) -> None:
+    def __init__(self, probe: TrialRequest) -> None:
         super().__init__(probe)
         self.probe = probe
 
@@ -152,7 +152,7 @@ class _Search:
 
     def _outcome(self, applied: Subset, dragged: Subset) -> Outcome:
         if applied not in self.known:
-            raise _NeedProbe(Probe(applied, dragged))
+            raise _NeedProbe(TrialRequest(applied, dragged))
         outcome = self.known[applied]
         if applied not in self.trials:
             self.trials[applied] = Trial(_sorted(applied), outcome, _sorted(dragged))
@@ -359,7 +359,7 @@ def next_probe(
     known: Mapping[Subset, Outcome],
     *,
     companions: Companions | None = None,
-) -> Probe | CulpritResult:
+) -> TrialRequest | CulpritResult:
     """The next subset to probe, or the result once the known outcomes settle the question.
 
     ``known`` maps each subset already probed (the changes applied to the old environment) to its outcome; it

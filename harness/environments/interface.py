@@ -9,7 +9,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness.model.outcome import Verdict
+from harness.model.outcome import Classification
 from harness.model.pins import Pin, pin_set
 from harness.sources import PackageSources
 
@@ -86,7 +86,7 @@ class Environment:
 @dataclass(frozen=True)
 class BuildFailure:
     stage: InstallStage
-    verdict: Verdict
+    verdict: Classification
     installer_message: str
     resolve_seconds: float
     install_seconds: float

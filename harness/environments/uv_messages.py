@@ -8,7 +8,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from harness.environments.interface import InstallStage
-from harness.model.outcome import Outcome, Verdict
+from harness.model.outcome import Classification, Outcome
 
 # uv prints this line whenever the resolver proved the request impossible, as opposed to failing to fetch.
 _NO_SOLUTION = re.compile(r"No solution found when resolving dependencies|requirements are unsatisfiable")
@@ -25,7 +25,7 @@ _UNAVAILABLE = re.compile(
 
 def classify_install_failure(
     stage: InstallStage, installer_output: str, *, interrupted: bool = False, missing: Sequence[str] = ()
-) -> Verdict:
+) -> Classification:
     """A verdict only when the failure says something about the versions; otherwise UNAVAILABLE.
 
     UNRESOLVABLE needs the resolver's proof. ``interrupted`` (the installer timed out or was killed) and
@@ -34,14 +34,16 @@ def classify_install_failure(
     """
     message = summarize_installer_output(installer_output)
     if missing:
-        return Verdict(Outcome.UNAVAILABLE, f"not found: {', '.join(missing)}\n{message}".rstrip())
+        return Classification(Outcome.UNAVAILABLE, f"not found: {', '.join(missing)}\n{message}".rstrip())
     if interrupted:
-        return Verdict(Outcome.UNAVAILABLE, f"the {stage.value} step was interrupted or timed out\n{message}".rstrip())
+        return Classification(
+            Outcome.UNAVAILABLE, f"the {stage.value} step was interrupted or timed out\n{message}".rstrip()
+        )
     if _UNAVAILABLE.search(installer_output):
-        return Verdict(Outcome.UNAVAILABLE, message)
+        return Classification(Outcome.UNAVAILABLE, message)
     if stage is InstallStage.RESOLVE and _NO_SOLUTION.search(installer_output):
-        return Verdict(Outcome.UNRESOLVABLE, message)
-    return Verdict(Outcome.INSTALL_FAILED, message)
+        return Classification(Outcome.UNRESOLVABLE, message)
+    return Classification(Outcome.INSTALL_FAILED, message)
 
 
 def missing_locations(locations: Iterable[str]) -> tuple[str, ...]:

@@ -53,7 +53,9 @@ class RunObservation:
 
 
 @dataclass(frozen=True)
-class Verdict:
+class Classification:
+    """The outcome a run or a failed build is given, and the one line that says why."""
+
     outcome: Outcome
     detail: str
 
@@ -61,30 +63,30 @@ class Verdict:
 _MEMORY_ERRORS = frozenset({"builtins.MemoryError", "MemoryError"})
 
 
-def classify_run(observation: RunObservation, signature: Signature) -> Verdict:
+def classify_run(observation: RunObservation, signature: Signature) -> Classification:
     """Assign an outcome to a finished run; the order of checks is the order of precedence."""
     if observation.timed_out:
-        return Verdict(Outcome.TIMEOUT, "the case did not finish within its time limit")
+        return Classification(Outcome.TIMEOUT, "the case did not finish within its time limit")
     if observation.returncode < 0:
-        return Verdict(Outcome.CRASHED, f"killed by signal {-observation.returncode}")
+        return Classification(Outcome.CRASHED, f"killed by signal {-observation.returncode}")
     if not observation.completed:
-        return Verdict(
+        return Classification(
             Outcome.CRASHED,
             f"the interpreter exited with status {observation.returncode} before reporting a result"
             + (f": {observation.stderr_tail.strip().splitlines()[-1]}" if observation.stderr_tail.strip() else ""),
         )
     error = observation.error
     if error is None:
-        return Verdict(Outcome.PASSED, "the case ran to completion")
+        return Classification(Outcome.PASSED, "the case ran to completion")
     if error.type_name in _MEMORY_ERRORS:
-        return Verdict(Outcome.CRASHED, "out of memory (MemoryError)")
+        return Classification(Outcome.CRASHED, "out of memory (MemoryError)")
     if error.phase is Phase.SETUP:
         # Set-up is not the check: an error there, even one that looks like the recorded one, says nothing
         # about the bug, so it never counts as REPRODUCED (bisection skips it, as git bisect's exit 125 does).
-        return Verdict(Outcome.SETUP_FAILED, f"setup() raised {error.type_name}: {error.first_line}")
+        return Classification(Outcome.SETUP_FAILED, f"setup() raised {error.type_name}: {error.first_line}")
     if signature.matches(error):
-        return Verdict(Outcome.REPRODUCED, f"{error.type_name}: {error.first_line}")
-    return Verdict(Outcome.DIFFERENT_ERROR, f"{error.type_name}: {error.first_line}")
+        return Classification(Outcome.REPRODUCED, f"{error.type_name}: {error.first_line}")
+    return Classification(Outcome.DIFFERENT_ERROR, f"{error.type_name}: {error.first_line}")
 
 
 @dataclass(frozen=True)
@@ -110,17 +112,17 @@ class Repeats:
 
 
 @dataclass(frozen=True)
-class RepeatedVerdict:
+class RepeatedClassification:
     """The verdict on several runs of one probe, the counts, and which run's verdict speaks for them."""
 
-    verdict: Verdict
+    verdict: Classification
     repeats: Repeats
     representative: int
     """Index of the run whose error (or completion) the record shows: the first that reproduced, else the first
     run whose outcome is the verdict's."""
 
 
-def classify_runs(verdicts: Sequence[Verdict]) -> RepeatedVerdict:
+def classify_runs(verdicts: Sequence[Classification]) -> RepeatedClassification:
     """Fold the verdicts of repeated runs of one probe into one.
 
     Every run agreeing gives that outcome. Any reproduction next to runs that did not reproduce gives FLAKY: a
@@ -134,15 +136,15 @@ def classify_runs(verdicts: Sequence[Verdict]) -> RepeatedVerdict:
     if reproduced and len(reproduced) < len(verdicts):
         first = verdicts[reproduced[0]]
         detail = f"reproduced in {repeats} runs; {first.detail}"
-        return RepeatedVerdict(Verdict(Outcome.FLAKY, detail), repeats, reproduced[0])
+        return RepeatedClassification(Classification(Outcome.FLAKY, detail), repeats, reproduced[0])
     if reproduced:
-        return RepeatedVerdict(verdicts[0], repeats, 0)
+        return RepeatedClassification(verdicts[0], repeats, 0)
     failing = next((i for i, v in enumerate(verdicts) if v.outcome is not Outcome.PASSED), None)
     if failing is None:
-        return RepeatedVerdict(verdicts[0], repeats, 0)
+        return RepeatedClassification(verdicts[0], repeats, 0)
     chosen = verdicts[failing]
     same = sum(1 for v in verdicts if v.outcome is chosen.outcome)
     if same == len(verdicts):
-        return RepeatedVerdict(chosen, repeats, failing)
+        return RepeatedClassification(chosen, repeats, failing)
     detail = f"{chosen.detail} (in {same} of {len(verdicts)} runs)"
-    return RepeatedVerdict(Verdict(chosen.outcome, detail), repeats, failing)
+    return RepeatedClassification(Classification(chosen.outcome, detail), repeats, failing)

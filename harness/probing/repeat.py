@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from harness.environments.interface import Environment
 from harness.model.case import Case, Parameters
-from harness.model.outcome import RepeatedVerdict, classify_run, classify_runs
+from harness.model.outcome import RepeatedClassification, classify_run, classify_runs
 from harness.model.signature import Signature
 from harness.runners.interface import CaseRunner, RunResult
 
@@ -22,7 +22,7 @@ class RepeatedRun:
     """Every run of one probe and the verdict on all of them."""
 
     runs: tuple[RunResult, ...]
-    judged: RepeatedVerdict
+    judged: RepeatedClassification
 
     @property
     def representative(self) -> RunResult:

@@ -22,7 +22,7 @@ from harness.bisection.commits import (
 )
 from harness.bisection.driver import Answer, ProbeEvent, SearchHandler
 from harness.bisection.options import BisectOptions
-from harness.bisection.releases import BisectionReport, ProbeOutcome, run_bisection
+from harness.bisection.releases import BisectionReport, ReleaseProbe, run_bisection
 from harness.bisection.report import commits_to_markdown, stored_bisection
 from harness.bisection.search import Direction, SearchStatus
 from harness.bisection.stored import bisection_from_json, bisection_to_json
@@ -303,7 +303,7 @@ def release_report() -> BisectionReport:
         case_id=SOURCE_CASE.id,
         package="fakepkg",
         releases=(good, bad),
-        probe=lambda version: ProbeOutcome(version, Outcome.PASSED if version == good else Outcome.REPRODUCED),
+        probe=lambda version: ReleaseProbe(version, Outcome.PASSED if version == good else Outcome.REPRODUCED),
         good=good,
         bad=bad,
     )
@@ -344,7 +344,7 @@ def both_windows_report() -> BisectionReport:
         case_id=SOURCE_CASE.id,
         package="fakepkg",
         releases=(good, bad, fixed),
-        probe=lambda version: ProbeOutcome(version, Outcome.REPRODUCED if version == bad else Outcome.PASSED),
+        probe=lambda version: ReleaseProbe(version, Outcome.REPRODUCED if version == bad else Outcome.PASSED),
         good=good,
         bad=bad,
     )

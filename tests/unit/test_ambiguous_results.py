@@ -12,7 +12,7 @@ from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
 from harness.bisection.outcome_lines import bisection_summary, exit_status
-from harness.bisection.releases import BisectionReport, ProbeOutcome, run_bisection, verdict_text
+from harness.bisection.releases import BisectionReport, ReleaseProbe, run_bisection, verdict_text
 from harness.bisection.report import known_bad_range, report_to_markdown, stored_bisection
 from harness.bisection.search import SearchStatus
 from harness.bisection.stored import bisection_from_json, bisection_to_json
@@ -31,13 +31,13 @@ FINISHED = datetime.datetime(2025, 1, 2, tzinfo=UTC)
 def unusable_run_report(first_bad: int = 30, run: range = range(12, 43), recorded: int = 50) -> BisectionReport:
     """The issue's history in small: releases in ``run`` cannot import, the bug starts inside the run."""
 
-    def probe(version: Version) -> ProbeOutcome:
+    def probe(version: Version) -> ReleaseProbe:
         index = RELEASES.index(version)
         if index in run:
-            return ProbeOutcome(version, Outcome.DIFFERENT_ERROR, detail=f"{MISSING}\n  File x_transformers/attend.py")
+            return ReleaseProbe(version, Outcome.DIFFERENT_ERROR, detail=f"{MISSING}\n  File x_transformers/attend.py")
         if index >= 55:
-            return ProbeOutcome(version, Outcome.PASSED)
-        return ProbeOutcome(version, Outcome.REPRODUCED if index >= first_bad else Outcome.PASSED)
+            return ReleaseProbe(version, Outcome.PASSED)
+        return ReleaseProbe(version, Outcome.REPRODUCED if index >= first_bad else Outcome.PASSED)
 
     return run_bisection(
         case_id="c",

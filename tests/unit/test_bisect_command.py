@@ -15,7 +15,7 @@ from packaging.version import Version
 from harness.bisection.command import reproduce_command
 from harness.bisection.options import BisectOptions
 from harness.bisection.outcome_lines import exit_status
-from harness.bisection.releases import BisectionReport, ProbeOutcome, run_bisection, verdict_text
+from harness.bisection.releases import BisectionReport, ReleaseProbe, run_bisection, verdict_text
 from harness.model.case import Case, parse_case
 from harness.model.outcome import Outcome
 
@@ -55,10 +55,10 @@ def test_reproduce_command_for_a_case_outside_the_project_is_absolute(tmp_path: 
 def bisect(table: str, **anchors: Version) -> BisectionReport:
     letters = {"P": Outcome.PASSED, "R": Outcome.REPRODUCED, "D": Outcome.DIFFERENT_ERROR}
 
-    def probe(version: Version) -> ProbeOutcome:
+    def probe(version: Version) -> ReleaseProbe:
         outcome = letters[table[RELEASES.index(version)]]
         detail = "ModuleNotFoundError: No module named 'packaging'" if outcome is Outcome.DIFFERENT_ERROR else ""
-        return ProbeOutcome(version, outcome, detail=detail)
+        return ReleaseProbe(version, outcome, detail=detail)
 
     return run_bisection(
         case_id="demo",

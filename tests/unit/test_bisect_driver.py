@@ -13,7 +13,7 @@ from packaging.version import Version
 from harness.bisection.driver import ProbeEvent, SearchHandler
 from harness.bisection.releases import (
     BisectionReport,
-    ProbeOutcome,
+    ReleaseProbe,
     known_bad_specifier,
     run_bisection,
 )
@@ -38,11 +38,11 @@ class TableProbe:
         self.outcomes = dict(outcomes)
         self.calls: list[Version] = []
 
-    def __call__(self, version: Version) -> ProbeOutcome:
+    def __call__(self, version: Version) -> ReleaseProbe:
         self.calls.append(version)
         outcome = self.outcomes[version]
         detail = "uv: No solution found\nmore" if outcome is FAIL else f"{outcome.value} at {version}"
-        return ProbeOutcome(version, outcome, seconds=2.5, detail=detail, record_key=f"key-{version}")
+        return ReleaseProbe(version, outcome, seconds=2.5, detail=detail, record_key=f"key-{version}")
 
 
 def xt_history(overrides: Mapping[str, Outcome] | None = None) -> dict[Version, Outcome]:
@@ -51,7 +51,7 @@ def xt_history(overrides: Mapping[str, Outcome] | None = None) -> dict[Version, 
     return table
 
 
-def bisect(probe: Callable[[Version], ProbeOutcome], **kwargs: object) -> BisectionReport:
+def bisect(probe: Callable[[Version], ReleaseProbe], **kwargs: object) -> BisectionReport:
     arguments: dict[str, object] = {
         "case_id": "einops-rearrange",
         "package": "x-transformers",
@@ -104,7 +104,7 @@ def test_second_run_with_every_outcome_supplied_probes_nothing() -> None:
 
 
 def test_supplied_outcomes_are_not_probed_again() -> None:
-    known = {Version("1.42.21"): ProbeOutcome(Version("1.42.21"), R, reused=True)}
+    known = {Version("1.42.21"): ReleaseProbe(Version("1.42.21"), R, reused=True)}
     probe = TableProbe(xt_history())
     report = bisect(probe, recorded_bad=Version("1.42.21"), known=known)
     assert Version("1.42.21") not in probe.calls
@@ -239,8 +239,8 @@ def test_unordered_releases_are_a_programming_error() -> None:
 
 
 def test_probe_answering_for_another_version_is_rejected() -> None:
-    def wrong(version: Version) -> ProbeOutcome:
-        return ProbeOutcome(Version("0.1"), R)
+    def wrong(version: Version) -> ReleaseProbe:
+        return ReleaseProbe(Version("0.1"), R)
 
     with pytest.raises(ValueError, match=r"answered for 0\.1"):
         bisect(wrong, bad=Version("1.42.21"))

@@ -14,7 +14,7 @@ from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
 from harness.bisection.links import compare_url
-from harness.bisection.releases import BisectionReport, ProbeOutcome, run_bisection
+from harness.bisection.releases import BisectionReport, ReleaseProbe, run_bisection
 from harness.bisection.report import known_bad_range, report_to_markdown, stored_bisection
 from harness.bisection.search import SearchStatus
 from harness.bisection.stored import (
@@ -46,15 +46,15 @@ def make_report(
     first_bad: str = "1.42.21",
     first_fixed: str | None = "1.43.2",
     overrides: Mapping[str, Outcome] | None = None,
-    known: Mapping[Version, ProbeOutcome] | None = None,
+    known: Mapping[Version, ReleaseProbe] | None = None,
 ) -> BisectionReport:
-    def probe(version: Version) -> ProbeOutcome:
+    def probe(version: Version) -> ReleaseProbe:
         outcome = (overrides or {}).get(str(version))
         if outcome is None:
             fixed = first_fixed is not None and version >= Version(first_fixed)
             outcome = Outcome.REPRODUCED if version >= Version(first_bad) and not fixed else Outcome.PASSED
         detail = NASTY if outcome is not Outcome.PASSED else "the case ran to completion"
-        return ProbeOutcome(version, outcome, seconds=1.25, detail=detail, record_key=f"k{version}")
+        return ReleaseProbe(version, outcome, seconds=1.25, detail=detail, record_key=f"k{version}")
 
     return run_bisection(
         case_id="einops-rearrange",
@@ -213,8 +213,8 @@ def test_markdown_reproduce_command_fence_outlasts_backticks() -> None:
 
 
 def test_markdown_without_reproduction() -> None:
-    def passes(version: Version) -> ProbeOutcome:
-        return ProbeOutcome(version, Outcome.PASSED)
+    def passes(version: Version) -> ReleaseProbe:
+        return ReleaseProbe(version, Outcome.PASSED)
 
     report = run_bisection(
         case_id="c", package="p", releases=XT, probe=passes, bad=Version("1.42.21"), clock=lambda: FINISHED
@@ -365,8 +365,8 @@ def test_the_file_reads_back_as_the_value_it_was_written_from() -> None:
 
 
 def test_a_report_where_every_release_was_bad_still_round_trips() -> None:
-    def reproduces(version: Version) -> ProbeOutcome:
-        return ProbeOutcome(version, Outcome.REPRODUCED)
+    def reproduces(version: Version) -> ReleaseProbe:
+        return ReleaseProbe(version, Outcome.REPRODUCED)
 
     report = run_bisection(case_id="c", package="p", releases=XT, probe=reproduces, bad=XT[-1], clock=lambda: FINISHED)
     stored = stored_bisection(report)

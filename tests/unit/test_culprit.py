@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 from harness.culprit.ddmin import (
     CulpritResult,
     CulpritStatus,
-    Probe,
     Subset,
+    TrialRequest,
     TrialResult,
     isolate,
     next_probe,
@@ -228,9 +228,9 @@ def test_identical_environments_need_no_trial() -> None:
 def test_next_probe_walks_one_step_at_a_time() -> None:
     pool = changes(3)
     first = next_probe(pool, {})
-    assert first == Probe(frozenset())
+    assert first == TrialRequest(frozenset())
     second = next_probe(pool, {frozenset(): Outcome.PASSED})
-    assert second == Probe(frozenset(pool))
+    assert second == TrialRequest(frozenset(pool))
     # Outcomes the search did not ask for are ignored, not counted as trials.
     unrelated = {frozenset(): Outcome.PASSED, frozenset(pool): Outcome.PASSED, named(pool, "c"): Outcome.REPRODUCED}
     done = next_probe(pool, unrelated)
@@ -253,7 +253,7 @@ def test_next_probe_names_dragged_companions() -> None:
     pool = changes(2)
     companions = {change: named(pool, "a") for change in named(pool, "b")}
     known = {frozenset(): Outcome.PASSED, frozenset(pool): Outcome.REPRODUCED, named(pool, "a"): Outcome.PASSED}
-    assert next_probe(pool, known, companions=companions) == Probe(named(pool, "b"))
+    assert next_probe(pool, known, companions=companions) == TrialRequest(named(pool, "b"))
     known[named(pool, "b")] = Outcome.UNRESOLVABLE
     # {a, b} is the full set, already known: no probe needed, b fails with a dragged along.
     result = next_probe(pool, known, companions=companions)

@@ -7,7 +7,7 @@ import threading
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from harness.culprit.ddmin import Probe, Subset, isolate, lookahead, next_probe
+from harness.culprit.ddmin import Subset, TrialRequest, isolate, lookahead, next_probe
 from harness.model.changes import PackageChange
 from harness.model.outcome import Outcome
 from harness.probing.lookahead import Lookahead
@@ -56,10 +56,10 @@ def test_running_ahead_changes_nothing_the_search_sees(count: int, data: st.Data
 def test_lookahead_supposes_both_outcomes_breadth_first() -> None:
     pool = pool_of(4)
     now = next_probe(pool, {})
-    assert isinstance(now, Probe)
+    assert isinstance(now, TrialRequest)
     assert lookahead(pool, {}, width=1) == [now.applied]
     after = [next_probe(pool, {now.applied: outcome}) for outcome in (Outcome.REPRODUCED, Outcome.PASSED)]
-    expected = [now.applied] + [step.applied for step in after if isinstance(step, Probe)]
+    expected = [now.applied] + [step.applied for step in after if isinstance(step, TrialRequest)]
     assert lookahead(pool, {}, width=len(expected)) == expected
     wide = lookahead(pool, {}, width=6)
     assert wide[: len(expected)] == expected and len(set(wide)) == len(wide)

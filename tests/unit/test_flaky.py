@@ -8,20 +8,20 @@ from pathlib import Path
 import pytest
 from packaging.version import Version
 
-from harness.bisection.releases import BisectionReport, ProbeOutcome, known_bad_specifier, run_bisection
+from harness.bisection.releases import BisectionReport, ReleaseProbe, known_bad_specifier, run_bisection
 from harness.bisection.search import BisectVerdict, SearchStatus, VerdictPolicy
 from harness.errors import ConfigError
 from harness.flaky.advice import Determinism, advised_repeat, judge
 from harness.model.case import parse_case
-from harness.model.outcome import Outcome, Repeats, Verdict, classify_runs
+from harness.model.outcome import Classification, Outcome, Repeats, classify_runs
 from harness.model.pins import Pin
 from harness.model.probe_record import ProbeRecord, ProbeRequest, record_from_json, record_to_json
 
 R, P, T = Outcome.REPRODUCED, Outcome.PASSED, Outcome.TIMEOUT
 
 
-def runs(*outcomes: Outcome) -> list[Verdict]:
-    return [Verdict(outcome, outcome.value.lower()) for outcome in outcomes]
+def runs(*outcomes: Outcome) -> list[Classification]:
+    return [Classification(outcome, outcome.value.lower()) for outcome in outcomes]
 
 
 @pytest.mark.parametrize(
@@ -72,13 +72,13 @@ def test_flaky_verdict(threshold: float | None, repeats: Repeats | None, expecte
 RELEASES = tuple(Version(f"1.{minor}") for minor in range(10))
 
 
-def scripted(table: dict[str, tuple[int, int]]) -> dict[Version, ProbeOutcome]:
+def scripted(table: dict[str, tuple[int, int]]) -> dict[Version, ReleaseProbe]:
     """Outcomes from (reproduced, runs) per release; releases not listed pass every run."""
     outcomes = {}
     for version in RELEASES:
         reproduced, total = table.get(str(version), (0, 6))
         outcome = R if reproduced == total else (P if reproduced == 0 else Outcome.FLAKY)
-        outcomes[version] = ProbeOutcome(version, outcome, repeats=Repeats(total, reproduced))
+        outcomes[version] = ReleaseProbe(version, outcome, repeats=Repeats(total, reproduced))
     return outcomes
 
 
@@ -111,7 +111,7 @@ def confirmed_run(
     first, second = scripted(search), scripted(again)
     asked: list[Version] = []
 
-    def reprobe(version: Version) -> ProbeOutcome:
+    def reprobe(version: Version) -> ReleaseProbe:
         asked.append(version)
         return second[version]
 

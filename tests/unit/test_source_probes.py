@@ -17,7 +17,7 @@ from harness.environments.interface import (
 )
 from harness.environments.uv import _probe_project
 from harness.model.case import Case, Parameters, RecordedEnvironment
-from harness.model.outcome import Outcome, RunObservation, Verdict
+from harness.model.outcome import Classification, Outcome, RunObservation
 from harness.model.pins import Pin
 from harness.model.probe_record import ProbeRecord, ProbeRequest, SourceTree, record_from_json, record_to_json
 from harness.model.signature import Signature
@@ -112,7 +112,7 @@ class Provider(EnvironmentProvider):
 
     def prepare(self, request: EnvironmentRequest, *, fresh: bool = False) -> Environment | BuildFailure:
         self.asked.append(request)
-        return BuildFailure(InstallStage.INSTALL, Verdict(Outcome.INSTALL_FAILED, "no backend"), "", 0.0, 0.0)
+        return BuildFailure(InstallStage.INSTALL, Classification(Outcome.INSTALL_FAILED, "no backend"), "", 0.0, 0.0)
 
     def lock(self, request: EnvironmentRequest, *, fresh: bool = False) -> list[tuple[str, str, str]] | BuildFailure:
         raise AssertionError("not locked")
