@@ -7,6 +7,7 @@ wording changed three times:
   2.7.0-2.8.0   ValueError: ('Unknown string format:', '15/08/14,10:52:07')
   2.8.1-        dateutil.parser._parser.ParserError (a ValueError): Unknown string format: 15/08/14,10:52:07
 """
+
 import collections
 import collections.abc
 
@@ -15,7 +16,7 @@ import collections.abc
 if not hasattr(collections, "Callable"):
     collections.Callable = collections.abc.Callable
 
-from dateutil import parser  # noqa: E402
+from dateutil import parser
 
 
 def replay(text: str = "15/08/14,10:52:07") -> None:

@@ -6,6 +6,7 @@ although ``min_value`` is None when only ``positive=True`` is given. PR #1908 fi
 revert broke it again in 19.9.1, and PR #2302 fixed it for good in 40.1.3.
 Seeded, so every run of a given release draws the same numbers (bad releases fail on the first call).
 """
+
 from faker import Faker
 
 

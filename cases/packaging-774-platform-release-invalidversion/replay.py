@@ -7,6 +7,7 @@ Marker.evaluate() raises packaging.version.InvalidVersion instead. From 26.0 Spe
 returns False for an invalid version (PR #932), so evaluate() returns False again.
 The environment is passed explicitly, so the result does not depend on the machine's kernel.
 """
+
 from packaging.markers import Marker
 
 
