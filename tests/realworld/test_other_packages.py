@@ -186,7 +186,16 @@ def test_seed_case_first_bad_and_first_fixing_commit(tmp_path: Path, mirror_clon
     seconds = time.monotonic() - started
     assert result.returncode == 0, result.output
     report = json.loads((project.root / "reports" / "bisect" / f"{CASE}--x-transformers.json").read_text())
-    print(f"\n{CASE} --git-repo: {len(report['probes'])} release probes, {seconds:.1f}s")
-    assert report["commits"]["first_bad"]["sha"].startswith("c493eb4")
-    assert report["fix_commits"]["first_fixed"]["sha"].startswith("003275c")
-    assert report["fix_commits"]["first_fixed"]["subject"].startswith("address")
+    regression, fix = report["commits"], report["fix_commits"]
+    print(
+        f"\n{CASE} --git-repo: {len(report['probes'])} release probes, "
+        f"{len(regression['probes'])} + {len(fix['probes'])} commit probes, {seconds:.1f}s"
+    )
+    assert regression["first_bad"] == {
+        "sha": "c493eb443bd47db66e774fc3724ba27cae114a37",
+        "subject": "Support custom positions for rotary positional embedding (#301)",
+    }
+    assert fix["first_fixed"] == {
+        "sha": "003275c607ca60b850bacd6b24d7d43e8b54dda9",
+        "subject": "address https://github.com/lucidrains/x-transformers/issues/305",
+    }
