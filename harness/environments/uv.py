@@ -274,15 +274,18 @@ def _probe_project(request: EnvironmentRequest) -> str:
 
 def _read_lock(lock_file: Path) -> list[tuple[str, str, str]]:
     """(name, version, file URL) for every package of a PEP 751 lock written by uv."""
-    lock = load_pylock(lock_file.read_text(encoding="utf-8"), str(lock_file))
+    # Old releases' sdists (.tar.bz2) are as uv found them on the index; only the newer naming rule refuses them.
+    lock = load_pylock(lock_file.read_text(encoding="utf-8"), str(lock_file), legacy_sdists=True)
     return sorted((package.name, str(package.version or ""), _origin(package)) for package in lock.packages)
 
 
 def _origin(package: Package) -> str:
     if package.wheels:
         origin = package.wheels[0].url or ""
+    elif package.sdist is not None:
+        origin = package.sdist.url or ""
     else:
-        origin = (package.sdist.url if package.sdist is not None else None) or ""
+        origin = (package.archive.url if package.archive is not None else None) or ""
     if not origin:
         # A source tree (the commit phase) has no file URL and no version in the lock: its path stands in.
         origin = "directory:" + (package.directory.path if package.directory is not None else "")

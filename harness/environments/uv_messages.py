@@ -15,11 +15,12 @@ _NO_SOLUTION = re.compile(r"No solution found when resolving dependencies|requir
 # What uv says when the packages could not be reached at this moment. Offline, uv words a cache miss as a
 # resolver conclusion ("Because x was not found in the cache ... unsatisfiable"), but it proves nothing about
 # the index, so it is an accident; so is every network failure and an installer that could not read a file.
+# "Failed to download and build" heads every sdist build failure, network or not: its causes below decide.
 _UNAVAILABLE = re.compile(
     r"was not found in the cache|network was disabled|Network connectivity is disabled|Failed to fetch"
-    r"|Failed to download|Request failed after|error sending request|tcp connect error|Connection (?:refused|reset)"
-    r"|dns error|failed to lookup address|operation timed out|HTTP status server error|Failed to read from the "
-    r"distribution cache"
+    r"|Failed to download(?! and build)|Request failed after|error sending request|tcp connect error"
+    r"|Connection (?:refused|reset)|dns error|failed to lookup address|operation timed out|HTTP status server error"
+    r"|Failed to read from the distribution cache"
 )
 
 

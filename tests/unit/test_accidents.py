@@ -29,6 +29,16 @@ REFUSED = """error: Request failed after 3 retries in 4.4s
   cause: Connection refused (os error 111)"""
 WHEEL_GONE = """error: Failed to download `fakedep==2.0`
   cause: Failed to read from the distribution cache"""
+# python-dateutil 2.4.1.post1 as of its upload day: its sdist cannot get the setuptools uv builds with. Every run
+# says the same, so it is a verdict; the same heading with a network cause below it stays an accident.
+BUILD_REQUIRES_UNSATISFIABLE = """error: Failed to download and build `python-dateutil==2.4.1.post1`
+  cause: Failed to resolve requirements from `setup.py` build
+  cause: No solution found when resolving: `setuptools>=40.8.0`
+  cause: Because only setuptools<=14.3.1 is available and you require setuptools>=40.8.0, we can conclude that \
+your requirements are unsatisfiable."""
+BUILD_FETCH_FAILED = """error: Failed to download and build `fakedep==2.0`
+  cause: Request failed after 3 retries
+  cause: error sending request for url (https://files.example/fakedep-2.0.tar.gz)"""
 
 
 @pytest.mark.parametrize(
@@ -40,6 +50,9 @@ WHEEL_GONE = """error: Failed to download `fakedep==2.0`
         # Online, with every local location present, uv's resolver conclusions are proofs.
         (InstallStage.RESOLVE, REGISTRY_MISS, Outcome.UNRESOLVABLE),
         (InstallStage.RESOLVE, CONFLICT, Outcome.UNRESOLVABLE),
+        (InstallStage.RESOLVE, BUILD_REQUIRES_UNSATISFIABLE, Outcome.UNRESOLVABLE),
+        (InstallStage.INSTALL, BUILD_REQUIRES_UNSATISFIABLE, Outcome.INSTALL_FAILED),
+        (InstallStage.RESOLVE, BUILD_FETCH_FAILED, Outcome.UNAVAILABLE),
     ],
 )
 def test_only_a_resolver_proof_is_unresolvable(stage: InstallStage, output: str, outcome: Outcome) -> None:

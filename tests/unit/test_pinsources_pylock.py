@@ -82,6 +82,36 @@ def test_an_sdist_stands_for_its_package_when_there_is_no_wheel(tmp_path: Path) 
     assert _read_lock(lock) == [("a", "1.0", "https://h/a-1.0.tar.gz")]
 
 
+# What uv locks for python-dateutil==2.4.1: a wheel, and an sdist named before PEP 625 (hashes shortened).
+LEGACY_SDIST = """\
+lock-version = "1.0"
+created-by = "uv"
+
+[[packages]]
+name = "python-dateutil"
+version = "2.4.1"
+sdist = { url = "https://files.example/python-dateutil-2.4.1.tar.bz2", size = 207701, hashes = { sha256 = "a9" } }
+wheels = [{ url = "https://files.example/python_dateutil-2.4.1-py2.py3-none-any.whl", hashes = { sha256 = "75" } }]
+
+[[packages]]
+name = "oldpkg"
+version = "0.3"
+sdist = { url = "https://files.example/oldpkg-0.3.tgz#sha256=01", hashes = { sha256 = "01" } }
+"""
+
+
+def test_the_uv_provider_reads_sdists_named_before_pep_625(tmp_path: Path) -> None:
+    lock = tmp_path / "pylock.toml"
+    lock.write_text(LEGACY_SDIST, encoding="utf-8")
+    assert _read_lock(lock) == [
+        ("oldpkg", "0.3", "https://files.example/oldpkg-0.3.tgz#sha256=01"),
+        ("python-dateutil", "2.4.1", "https://files.example/python_dateutil-2.4.1-py2.py3-none-any.whl"),
+    ]
+    # A lock handed in by a user is still held to PEP 751 as packaging.pylock reads it.
+    with pytest.raises(ConfigError, match=r"Invalid sdist filename 'python-dateutil-2\.4\.1\.tar\.bz2'"):
+        load_pylock(LEGACY_SDIST, "pylock.toml")
+
+
 HEAD = 'lock-version = "1.0"\ncreated-by = "t"\n[[packages]]\n'
 WHEEL = 'wheels = [{ url = "https://h/a-1-py3-none-any.whl", hashes = { sha256 = "00" } }]\n'
 
