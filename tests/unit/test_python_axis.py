@@ -5,30 +5,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from harness.model.case import Case, RecordedEnvironment
 from harness.model.matrix import expand, parse_matrix
 from harness.model.outcome import Outcome
 from harness.model.pins import Pin
 from harness.model.probe_record import ProbeRecord, ProbeRequest
-from harness.model.signature import Signature
 from harness.reports.html.page import render_index
 from harness.reports.summary import column_label, python_pin, summarize, summary_to_json, summary_to_markdown
 from harness.repro.plan import missing_python_record, plan
 from harness.sources import PackageSources
 from harness.workspace import Workspace, make_prober
 from tests.unit.test_html import Elements
-
-CASE = Case(
-    id="demo",
-    title="Demo",
-    directory=Path("/cases/demo"),
-    packages=("fakepkg", "fakedep"),  # type: ignore[arg-type]
-    parameters=(("n", 3),),
-    signature=Signature("E"),
-    recorded=RecordedEnvironment("3.11", ()),
-    timeout_seconds=10,
-    content_hash="h1",
-)
+from tests.unit.test_summary_and_store import CASE
 
 
 def record(pkg: str, python: str, outcome: Outcome) -> ProbeRecord:
