@@ -21,11 +21,14 @@ PYENV_VERSIONS = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv")) / "v
 
 def with_every_pyenv_version(environ: dict[str, str]) -> dict[str, str]:
     """pyenv's shims answer only for the versions `pyenv global` names, and uv stops at a shim that fails;
-    naming every installed version lets uv's discovery find each interpreter, as on a machine set up for it."""
-    if "PYENV_VERSION" in environ or not PYENV_VERSIONS.is_dir():
+    naming every installed version lets uv's discovery find each interpreter, as on a machine set up for it.
+    A PYENV_VERSION already set (`pyenv exec`, which runs `nox` through its shim, sets one) keeps its place first.
+    """
+    if not PYENV_VERSIONS.is_dir():
         return environ
-    versions = sorted(p.name for p in PYENV_VERSIONS.iterdir() if (p / "bin").is_dir())
-    return {**environ, "PYENV_VERSION": ":".join(versions)}
+    chosen = [v for v in environ.get("PYENV_VERSION", "").split(":") if v]
+    installed = sorted(p.name for p in PYENV_VERSIONS.iterdir() if (p / "bin").is_dir())
+    return {**environ, "PYENV_VERSION": ":".join(dict.fromkeys([*chosen, *installed]))}
 
 
 def project_with_pythons(tmp_path: Path, pythons: list[str], extra: str = "") -> FakeProject:
