@@ -73,6 +73,19 @@ class FakeProject:
         )
 
 
+def offline_environ(root: Path) -> dict[str, str]:
+    """This machine's environment without pip's or uv's settings: uv offline, caches and the project under root."""
+    environ = {k: v for k, v in os.environ.items() if not k.startswith(("PIP_", "UV_", "VIRTUAL_ENV"))}
+    return environ | {
+        "UV_CACHE_DIR": str(root / "uv-cache"),
+        "UV_NO_CONFIG": "1",
+        "UV_OFFLINE": "1",
+        "HARNESS_HOME": str(root / "harness-home"),
+        "HARNESS_ROOT": str(root / "project"),
+        "PYTHONPATH": str(REPO),
+    }
+
+
 def make_project(
     root: Path,
     *,
@@ -104,15 +117,7 @@ def make_project(
     case_dir.mkdir(parents=True)
     (case_dir / "case.toml").write_text(CASE.format(timeout=timeout, recorded=recorded), encoding="utf-8")
     (case_dir / "replay.py").write_text(REPLAY, encoding="utf-8")
-    environ = {k: v for k, v in os.environ.items() if not k.startswith(("PIP_", "UV_", "VIRTUAL_ENV"))}
-    environ |= {
-        "UV_CACHE_DIR": str(root / "uv-cache"),
-        "UV_NO_CONFIG": "1",
-        "UV_OFFLINE": "1",
-        "HARNESS_HOME": str(root / "harness-home"),
-        "HARNESS_ROOT": str(root / "project"),
-        "PYTHONPATH": str(REPO),
-    }
+    environ = offline_environ(root)
     return FakeProject(root / "project", index_url, package, environ)
 
 

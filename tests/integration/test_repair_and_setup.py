@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import json
 import math
-import os
 
 import pytest
 
 from tests.fakeindex import make_fake_dependency, make_fake_package, write_simple_index
-from tests.integration.conftest import REPO, FakeProject
+from tests.integration.conftest import FakeProject, offline_environ
 
 pytestmark = pytest.mark.integration
 
@@ -69,15 +68,7 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> FakeProject:
         folder.mkdir(parents=True)
         (folder / "case.toml").write_text(UNDECLARED_CASE.format(id=case_id), encoding="utf-8")
         (folder / "replay.py").write_text(replay, encoding="utf-8")
-    environ = {k: v for k, v in os.environ.items() if not k.startswith(("PIP_", "UV_", "VIRTUAL_ENV"))}
-    environ |= {
-        "UV_CACHE_DIR": str(root / "uv-cache"),
-        "UV_NO_CONFIG": "1",
-        "UV_OFFLINE": "1",
-        "HARNESS_HOME": str(root / "harness-home"),
-        "HARNESS_ROOT": str(root / "project"),
-        "PYTHONPATH": str(REPO),
-    }
+    environ = offline_environ(root)
     fake = FakeProject(root / "project", index_url, package, environ)
     fake.write_versions('[packages.fakepkg]\nversions = ["1.5"]\n')
     return fake
