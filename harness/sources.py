@@ -36,13 +36,15 @@ class PackageSources:
     package_indexes: tuple[tuple[NormalizedName, str], ...] = ()
     """Packages that must come from one named index only, as users pin torch to PyTorch's CPU index."""
 
-    def uv_arguments(self) -> list[str]:
+    def uv_arguments(self, find_links: Sequence[str] | None = None) -> list[str]:
+        """uv's options for these sources; ``find_links`` stands in for the configured find-links locations
+        (the provider passes hashed pages of local folders)."""
         args: list[str] = []
         if self.index_url:
             args += ["--index-url", self.index_url]
         for url in self.extra_index_urls:
             args += ["--extra-index-url", url]
-        for location in self.find_links:
+        for location in self.find_links if find_links is None else find_links:
             args += ["--find-links", location]
         if self.no_index:
             args.append("--no-index")

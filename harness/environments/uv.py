@@ -20,6 +20,7 @@ from pathlib import Path
 from packaging.pylock import Package
 
 from harness import process
+from harness.environments.find_links import hashed_find_links
 from harness.environments.interface import (
     BuildFailure,
     Environment,
@@ -163,7 +164,7 @@ class UvEnvironmentProvider(EnvironmentProvider):
             "--no-header",
             "--python",
             interpreter,
-            *request.sources.uv_arguments(),
+            *request.sources.uv_arguments(hashed_find_links(request.sources.find_links, self.home / "find-links")),
         ]
         if request.forced:
             (staging / "overrides.txt").write_text("".join(f"{pin}\n" for pin in request.pins), encoding="utf-8")
