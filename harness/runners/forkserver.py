@@ -113,12 +113,19 @@ class ForkServerRunner(CaseRunner):
         self._workers: list[_Worker] = []
         """Most recently used last; each holds one set of distributions, proven per probe."""
         self._lock = threading.Lock()
+        self._learning: dict[str, threading.Event] = {}
+        """Per case whose first probe is running: set when it has taught the imports (or failed to)."""
+        self._starting: dict[tuple[str, ...], threading.Lock] = {}
+        """Per interpreter and preloaded files: held while a worker for them starts, so that only one does."""
         self.refusals: list[str] = []
         """Why probes were run isolated instead: kept so tests and benchmarks can see the proof fail."""
 
     def close(self) -> None:
         with self._lock:
             workers, self._workers = self._workers, []
+        # Every worker is told first, so that they exit side by side rather than one after another.
+        for worker in workers:
+            _close_stream(worker.process.stdin)
         for worker in workers:
             worker.stop()
 
@@ -126,21 +133,52 @@ class ForkServerRunner(CaseRunner):
         identities = _identities(environment)
         if case.id in self._unprovable or not any(name in identities for name in self.preload):
             return self.fallback.run(environment, case, parameters, run_index=run_index)
-        modules = self._modules.get(case.id)
+        modules = self._learned_modules(case.id)
         if modules is None:
-            # The first probe of a case runs isolated and tells us which modules the case imports.
-            result = self.fallback.run(environment, case, parameters, run_index=run_index)
-            self._modules[case.id] = result.modules
-            if self._start_worker(environment, result.modules) is None:
-                self._unprovable.add(case.id)
+            # The first probe of a case runs isolated and tells us which modules the case imports; probes of
+            # the same case on other threads wait for that instead of each running isolated.
+            try:
+                result = self.fallback.run(environment, case, parameters, run_index=run_index)
+                self._modules[case.id] = result.modules
+                if self._worker_for(environment, identities, result.modules) is None:
+                    self._unprovable.add(case.id)
+            finally:
+                with self._lock:
+                    self._learning.pop(case.id).set()
             return result
-        worker = self._matching_worker(identities, interpreter_of(environment)) or self._start_worker(
-            environment, modules
-        )
+        if case.id in self._unprovable:
+            return self.fallback.run(environment, case, parameters, run_index=run_index)
+        worker = self._worker_for(environment, identities, modules)
         if worker is None:
             self._unprovable.add(case.id)
             return self.fallback.run(environment, case, parameters, run_index=run_index)
         return self._run_forked(worker, environment, case, parameters, run_index)
+
+    def _learned_modules(self, case_id: str) -> tuple[str, ...] | None:
+        """The modules the case's first probe imported; None when this thread is to run that probe."""
+        while True:
+            with self._lock:
+                if case_id in self._modules:
+                    return self._modules[case_id]
+                learning = self._learning.get(case_id)
+                if learning is None:
+                    self._learning[case_id] = threading.Event()
+                    return None
+            learning.wait()  # if that probe failed, the next round takes its place
+
+    def _worker_for(
+        self, environment: Environment, identities: dict[str, tuple[str, str, str]], modules: tuple[str, ...]
+    ) -> _Worker | None:
+        """A running worker whose files this environment locks identically, else a new one (None: unprovable).
+
+        Threads that need a worker for the same interpreter and preloaded files wait for one start, not two.
+        """
+        interpreter = interpreter_of(environment)
+        key = (interpreter, *sorted(repr(identities[name]) for name in self.preload if name in identities))
+        with self._lock:
+            starting = self._starting.setdefault(key, threading.Lock())
+        with starting:
+            return self._matching_worker(identities, interpreter) or self._start_worker(environment, modules)
 
     def _matching_worker(self, identities: dict[str, tuple[str, str, str]], interpreter: str) -> _Worker | None:
         """A worker on this interpreter every one of whose modules comes from a distribution this environment
