@@ -24,11 +24,12 @@ MATRIX = repro_matrix(Path(os.environ.get("HARNESS_ROOT", ROOT)))
 if MATRIX.error is None:
 
     @nox.session(python=False)
-    @nox.parametrize("combination", MATRIX.labels, ids=MATRIX.labels)
-    def repro(session: nox.Session, combination: str) -> None:
+    @nox.parametrize(("combination", "cost"), list(zip(MATRIX.labels, MATRIX.costs, strict=True)), ids=MATRIX.labels)
+    def repro(session: nox.Session, combination: str, cost: dict[str, object]) -> None:
         """Replay every case that concerns these packages in one environment built with uv (records only).
 
         The summaries and index.html are rebuilt once, by the report session that each of these queues.
+        `nox -l --json` shows each session's estimated cost, from the stored records, in its call_spec.
         """
         run_repro(session, MATRIX, combination, session.posargs)
 

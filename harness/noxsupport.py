@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import atexit
+import logging
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -14,11 +15,17 @@ from harness.workspace import ExpandedMatrix, KeptProbers, Workspace, load_expan
 
 REPORT_SESSION = "report"
 
+# Nox logs every logger at debug level to its output; the index client's connection chatter is not news.
+logging.getLogger("urllib3").setLevel(logging.WARNING)
+
 
 @dataclass(frozen=True)
 class NoxMatrix:
     labels: tuple[str, ...]
     error: str | None = None
+    costs: tuple[dict[str, object], ...] = ()
+    """Per label, what ``nox -l --json`` shows as its cost: ``{"seconds": s, "known": bool}`` from the stored
+    records (the median of the known ones where none timed it), as ``harness list --json`` estimates it."""
     expanded: ExpandedMatrix | None = None
     """What every ``repro`` session of this Nox run replays: expanded once, when the noxfile is imported."""
     kept: KeptProbers = field(default_factory=KeptProbers, compare=False)
@@ -32,9 +39,29 @@ def repro_matrix(root: Path) -> NoxMatrix:
         expanded = load_expanded_matrix(Workspace.at(root))
     except HarnessError as exc:
         return NoxMatrix((), str(exc))
-    matrix = NoxMatrix(tuple(c.label for c in expanded.matrix.combinations), expanded=expanded)
+    labels = tuple(c.label for c in expanded.matrix.combinations)
+    matrix = NoxMatrix(labels, costs=_costs(expanded, labels), expanded=expanded)
     atexit.register(matrix.kept.close)
     return matrix
+
+
+def _costs(expanded: ExpandedMatrix, labels: Sequence[str]) -> tuple[dict[str, object], ...]:
+    """Each combination's estimated cost; unknown (None) for all when the cases cannot be read: the repro
+    sessions then report that themselves."""
+    from harness.repro.command import estimates  # noqa: PLC0415 - only what the estimate needs
+    from harness.workspace import make_prober  # noqa: PLC0415
+
+    unknown: dict[str, object] = {"seconds": None, "known": False}
+    try:
+        cases = expanded.workspace.cases()
+        prober = make_prober(expanded.workspace, expanded.spec, expanded.sources, fresh=False)
+        found = {e.label: e for e in estimates(expanded, cases, prober, prober.store)}
+    except HarnessError:
+        return tuple(unknown for _ in labels)
+    return tuple(
+        {"seconds": round(found[label].seconds, 3), "known": found[label].known} if label in found else unknown
+        for label in labels
+    )
 
 
 class _Session(Protocol):
@@ -83,13 +110,32 @@ def run_repro(session: _NotifyingSession, matrix: NoxMatrix, combination: str, p
         run_harness(session, argv)
         return
     try:
-        status = run_expanded(args, matrix.expanded, kept=matrix.kept)
+        status = run_expanded(args, matrix.expanded, kept=matrix.kept, queued=queued_combinations(session))
     except HarnessError as exc:
         # As `harness` itself reports it: one line, no traceback.
         print(f"harness: error: {exc}", file=sys.stderr)
         status = 2
     if status != 0:
         session.error(f"harness repro exited with status {status}")
+
+
+def queued_combinations(session: object) -> tuple[str, ...]:
+    """The combinations of the repro sessions that Nox will run after this one, in its order.
+
+    Nox has no public way to ask; its runner's manifest holds the queue. Whatever is not found there means
+    nothing is queued, and each session then only probes its own combination, as before.
+    """
+    queue = getattr(getattr(getattr(session, "_runner", None), "manifest", None), "_queue", None)
+    if not isinstance(queue, list):
+        return ()
+    labels = []
+    for runner in queue:
+        call_spec = getattr(getattr(runner, "func", None), "call_spec", None)
+        if getattr(runner, "name", None) == "repro" and isinstance(call_spec, dict):
+            label = call_spec.get("combination")
+            if isinstance(label, str):
+                labels.append(label)
+    return tuple(labels)
 
 
 def write_schemas(folder: Path) -> list[Path]:

@@ -5,9 +5,10 @@ from __future__ import annotations
 import os
 import sys
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol, TypeVar, cast
 
 from packaging.utils import NormalizedName
 from packaging.version import Version
@@ -153,6 +154,13 @@ def make_prober(
     )
 
 
+class Closable(Protocol):
+    def close(self) -> None: ...
+
+
+C = TypeVar("C", bound=Closable)
+
+
 class KeptProbers:
     """Probers kept open across several repro commands in one process: the sessions of one Nox run.
 
@@ -163,6 +171,7 @@ class KeptProbers:
 
     def __init__(self) -> None:
         self._probers: dict[tuple[object, ...], Prober] = {}
+        self._companions: dict[int, Closable] = {}
         self._lock = threading.Lock()
 
     def prober(
@@ -197,9 +206,21 @@ class KeptProbers:
                 self._probers[key] = prober
         return prober
 
+    def companion(self, prober: Prober, make: Callable[[], C]) -> C:
+        """The object ``make`` built for ``prober`` the first time (the sessions' lookahead), kept beside it."""
+        with self._lock:
+            found = self._companions.get(id(prober))
+            if found is None:
+                found = self._companions[id(prober)] = make()
+        return cast(C, found)
+
     def close(self) -> None:
         with self._lock:
             probers, self._probers = list(self._probers.values()), {}
+            companions, self._companions = list(self._companions.values()), {}
+        # Companions first: probes they still run need the workers that the probers' runners hold.
+        for companion in companions:
+            companion.close()
         for prober in probers:
             prober.runner.close()
 

@@ -9,7 +9,7 @@ import sys
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from harness._options import Subcommands, add_probing_options, probing_settings
+from harness._options import Subcommands, add_jobs_option, add_probing_options, probing_settings
 from harness.errors import ConfigError
 from harness.model.case import Case
 from harness.model.matrix import Combination, MatrixSpec, MissingPython
@@ -17,6 +17,7 @@ from harness.probing.prober import Prober, ProbeResult
 from harness.probing.record_store import RecordStore
 from harness.reports.progress import progress_for
 from harness.reports.site import write_reports
+from harness.repro.ahead import SessionLookahead
 from harness.repro.plan import PlannedProbe, execute, missing_python_record, plan, select
 from harness.repro.shards import Estimate, Shard, assign, estimate, parse_shard, shard_costs
 from harness.workspace import (
@@ -44,7 +45,7 @@ def register(commands: Subcommands) -> None:
     repro.add_argument(
         "--force", action="store_true", help="apply pins as uv overrides, outside the packages' declared requirements"
     )
-    repro.add_argument("--jobs", type=int, default=1, help="probes to run at once (default 1)")
+    add_jobs_option(repro, default=None, what="probes to run at once; under nox, the queued sessions' probes run ahead")
     repro.add_argument(
         "--shard",
         type=_shard_argument,
@@ -79,14 +80,21 @@ def run_repro(args: argparse.Namespace) -> int:
     return repro(args, expanded, cases, select(expanded.matrix, args.only))
 
 
-def run_expanded(args: argparse.Namespace, expanded: ExpandedMatrix, *, kept: KeptProbers | None = None) -> int:
+def run_expanded(
+    args: argparse.Namespace,
+    expanded: ExpandedMatrix,
+    *,
+    kept: KeptProbers | None = None,
+    queued: Sequence[str] = (),
+) -> int:
     """``harness repro`` over a matrix expanded already: each Nox session reuses the one the noxfile made.
 
     ``args`` are the repro command's parsed options; ``--root`` and ``--versions`` are ``expanded``'s. With
-    ``kept``, the prober (and its fork workers) outlives this command, for the next session to reuse.
+    ``kept``, the prober (and its fork workers) outlives this command, for the next session to reuse, and the
+    probes of the ``queued`` combinations (the sessions Nox runs next) start ahead on the idle cores.
     """
     cases = expanded.workspace.cases(args.case)
-    return repro(args, expanded, cases, select(expanded.matrix, args.only), kept=kept)
+    return repro(args, expanded, cases, select(expanded.matrix, args.only), kept=kept, queued=queued)
 
 
 def repro(
@@ -96,6 +104,7 @@ def repro(
     combinations: Sequence[Combination],
     *,
     kept: KeptProbers | None = None,
+    queued: Sequence[str] = (),
 ) -> int:
     workspace, spec, sources = expanded.workspace, expanded.spec, expanded.sources
     make = kept.prober if kept is not None else make_prober
@@ -130,7 +139,16 @@ def repro(
                     started(item)
                     finished(item, record_missing_python(prober, item, missing[item.request.python]))
             runnable = [item for item in planned if item.request.python not in missing]
-            execute(runnable, prober, jobs=args.jobs, on_start=started, on_done=finished)
+            if kept is not None and shard is None:
+                ahead = kept.companion(prober, lambda: SessionLookahead(prober, args.jobs))
+                following = queued_probes(expanded, cases, prober, queued, forced=args.force)
+                for item in runnable:
+                    ahead.start([*runnable, *following])
+                    started(item)
+                    finished(item, ahead.answer(item))
+                ahead.start(following)  # the next session's probes run while Nox moves on to it
+            else:
+                execute(runnable, prober, jobs=args.jobs, on_start=started, on_done=finished)
     finally:
         progress.finish()
         if args.report:
@@ -144,6 +162,18 @@ def repro(
         for case in cases:
             print(f"  {case.id}: {workspace.reports_dir / case.id / 'summary.md'}")
     return 0
+
+
+def queued_probes(
+    expanded: ExpandedMatrix, cases: Sequence[Case], prober: Prober, queued: Sequence[str], *, forced: bool
+) -> list[PlannedProbe]:
+    """The probes of the queued combinations that can run here: a missing Python is left to its own session."""
+    by_label = {c.label: c for c in expanded.matrix.combinations}
+    planned = plan(cases, [by_label[label] for label in queued if label in by_label], prober, forced=forced)
+    if not expanded.spec.pythons:
+        return planned
+    available = {p for p in {item.request.python for item in planned} if python_available(prober, p) is None}
+    return [item for item in planned if item.request.python in available]
 
 
 def no_probes_error(expanded: ExpandedMatrix) -> ConfigError:

@@ -93,6 +93,9 @@ def test_nox_lists_one_session_per_combination_and_runs_one_by_name(fake_project
     fake_project.write_versions(
         '[packages.fakepkg]\nversions = ["1.3", "1.4"]\n[packages.fakedep]\nversions = ["2.0"]\n'
     )
+    for path in (fake_project.root / "reports" / "records" / "fake_case").glob("*.json"):
+        if '"fakepkg": "1.3"' in path.read_text():
+            path.unlink()  # an earlier test's record would time 1.3, which this test expects untimed
     listing = fake_project.nox("-l", "--json")
     assert listing.returncode == 0, listing.output
     names = [s["session"] for s in json.loads(listing.stdout) if s["name"] == "repro"]
@@ -100,6 +103,12 @@ def test_nox_lists_one_session_per_combination_and_runs_one_by_name(fake_project
     run = fake_project.nox("-s", names[1], "--", "--fresh")
     assert run.returncode == 0, run.output
     assert "REPRODUCED" in run.output
+    # The listing carries each session's cost: timed by the stored record, else the median of the timed ones.
+    costs = {s["session"]: s["call_spec"]["cost"] for s in json.loads(fake_project.nox("-l", "--json").stdout)}
+    (record,) = [r for r in records(fake_project) if r["requested"] == {"fakepkg": "1.4", "fakedep": "2.0"}]
+    timed = sum(record["timings"].values())
+    assert costs[names[1]] == {"seconds": round(timed, 3), "known": True}
+    assert costs[names[0]]["known"] is False
 
     fake_project.write_versions("[packages.fakepkg]\nversions = 1\n")
     broken = fake_project.nox("-s", "repro")
@@ -179,3 +188,58 @@ def test_the_sessions_of_one_nox_run_share_their_fork_workers(tmp_path: Path) ->
         "1.4": "REPRODUCED",
         "1.5": "REPRODUCED",
     }
+
+
+RENDEZVOUS_REPLAY = """
+import pathlib
+import time
+
+import fakepkg
+
+MEETING = pathlib.Path({meeting!r})
+
+
+def replay(n: int = 3) -> None:
+    # Each probe leaves its mark, then waits for another probe's: it goes on only if two run at once.
+    MEETING.mkdir(exist_ok=True)
+    (MEETING / fakepkg.__version__).touch()
+    deadline = time.monotonic() + 30
+    while len(list(MEETING.iterdir())) < 2:
+        if time.monotonic() > deadline:
+            raise TimeoutError("no other probe ran beside this one")
+        time.sleep(0.05)
+    assert fakepkg.compute(n) == [[i] for i in range(n)]
+"""
+
+
+def test_the_next_session_probes_while_the_current_one_waits(tmp_path: Path) -> None:
+    from tests.integration.conftest import make_project  # noqa: PLC0415
+
+    project = make_project(tmp_path, hang=(), unresolvable=(), timeout=60)
+    replay = project.root / "cases" / "fake_case" / "replay.py"
+    replay.write_text(RENDEZVOUS_REPLAY.format(meeting=str(tmp_path / "meeting")), encoding="utf-8")
+    project.write_versions('[packages.fakepkg]\nversions = ["1.3", "1.4"]\n[packages.fakedep]\nversions = ["2.0"]\n')
+
+    run = project.nox("-s", "repro", "--", "--jobs", "2", "--mode", "isolated")
+
+    assert run.returncode == 0, run.output
+    # Nox runs the two sessions one after another; each probe met the other, so the second session's probe
+    # ran while the first session waited for its own. Serially, both would have timed out waiting.
+    assert {r["requested"]["fakepkg"]: r["outcome"] for r in records(project)} == {
+        "1.3": "PASSED",
+        "1.4": "REPRODUCED",
+    }
+    assert run.output.count("[1/1] ") == 2  # each session reports its own probe, once
+
+
+def test_probes_of_one_case_in_parallel_learn_its_imports_once(tmp_path: Path) -> None:
+    from tests.integration.conftest import make_project  # noqa: PLC0415
+
+    project = make_project(tmp_path, hang=(), unresolvable=())
+    project.write_versions(
+        '[packages.fakepkg]\nversions = ["1.2", "1.3", "1.4", "1.5"]\n[packages.fakedep]\nversions = ["2.0"]\n'
+    )
+    run = project.harness("repro", "--jobs", "2", "--mode", "fork", "--preload", "fakedep")
+    assert run.returncode == 0, run.output
+    # The second thread waits for the first probe's imports instead of running isolated too.
+    assert sorted(str(r["mode"]) for r in records(project)) == ["fork", "fork", "fork", "isolated"]

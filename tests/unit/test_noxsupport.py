@@ -51,7 +51,13 @@ def runs(monkeypatch: pytest.MonkeyPatch) -> list[tuple[argparse.Namespace, Expa
     kept_seen.clear()
     seen: list[tuple[argparse.Namespace, ExpandedMatrix]] = []
 
-    def run_expanded(args: argparse.Namespace, expanded: ExpandedMatrix, *, kept: KeptProbers | None = None) -> int:
+    def run_expanded(
+        args: argparse.Namespace,
+        expanded: ExpandedMatrix,
+        *,
+        kept: KeptProbers | None = None,
+        queued: Sequence[str] = (),
+    ) -> int:
         seen.append((args, expanded))
         kept_seen.append(kept)
         return 0
@@ -103,7 +109,7 @@ def test_another_versions_file_is_expanded_by_the_command(
 def test_a_harness_error_fails_the_session_with_one_line(
     matrix: NoxMatrix, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    def broken(args: argparse.Namespace, expanded: ExpandedMatrix, *, kept: KeptProbers | None = None) -> int:
+    def broken(args: argparse.Namespace, expanded: ExpandedMatrix, **_: object) -> int:
         raise ConfigError("cases/x/case.toml: field 'id': expected a string")
 
     monkeypatch.setattr("harness.repro.command.run_expanded", broken)
