@@ -14,11 +14,16 @@ Probe strategy and bounds (probes counted are those whose answer was not known u
 items the search may probe, r the number of distinct runs of consecutive unusable items it meets):
 
 * **Between a known pair** the search bisects the narrowest bracket the known verdicts allow, as ``brackets``
-  describes: plain midpoints; one unusable item costs its neighbour (as ``git bisect skip``); from the second
+  describes: stable midpoints; one unusable item costs its neighbour (as ``git bisect skip``); from the second
   one on, the unusable items are taken as a run whose two edges are bisected, and items between two unusable
-  ones are never probed. The search then needs at most ``ceil(log2 N) + 1 + r * (2 * ceil(log2 N) + 3)``
-  probes however the unusable items lie (a run of hundreds costs what a run of three does), checked with
-  hypothesis over random tables with runs of skips.
+  ones are never probed. A stable midpoint is the item near the midpoint whose index is divisible by the
+  largest power of two, among those that cost no probe over the midpoint at worst (nor, without unusable
+  items, summed over every place the step may be): a rerun with a later good or an earlier bad release then
+  probes mostly the items the first run did, whose outcomes are stored, at no cost in probes. Releases are
+  searched as the package's whole ordered list, so an index (and the choice) stays put when new releases are
+  appended. The search then needs at most ``ceil(log2 N) + 1 + r * (2 * ceil(log2 N) + 3)`` probes however
+  the unusable items lie (a run of hundreds costs what a run of three does), checked with hypothesis over
+  random tables with runs of skips.
 * **Outward from one side** (only ``high``: step backwards looking for the before-verdict; only ``low``: step
   forwards looking for the after-verdict), probes sit at offsets 1, 2, 4, 8, ... from the anchor (as
   cargo-bisect-rustc does), clamped to the end of the list. An unusable offset is passed over (after trying
@@ -31,8 +36,9 @@ items the search may probe, r the number of distinct runs of consecutive unusabl
 * Each anchor whose verdict is not known is probed once first, to confirm it (one probe each).
 
 ``max_remaining()`` is a true upper bound on the probes still to come, whatever the remaining items answer
-(unusable ones included): exact for a bracket (``brackets.worst_probes``), and for the stride phase the
-offsets left plus the worst bracket the rest of the list can hold.
+(unusable ones included): for a bracket ``brackets.worst_probes`` (exact for the plain midpoint, which the
+stable one never does worse than), and for the stride phase the offsets left plus the worst bracket the rest of
+the list can hold.
 
 When unusable items hide the exact step, the result lists every candidate instead of guessing one, and says
 which of them were found unusable and which lie between unusable ones untried. When the list ends before the
