@@ -108,6 +108,9 @@ def main() -> None:
     print(json.dumps(_preimport(json.loads(sys.argv[1]))), flush=True)
     for line in sys.stdin:
         request = json.loads(line)
+        if "import" in request:  # more modules to hold, learnt after the start: imported here, not per child
+            print(json.dumps(_preimport(request["import"])), flush=True)
+            continue
         started = time.monotonic()
         worker = os.getpid()
         pid = os.fork()

@@ -5,16 +5,24 @@ what differs. A probe is sent to a worker only when every module the worker hold
 distribution that the probe's own environment locks identically (same name, version and file URL); when no
 worker qualifies, one is started in the probe's own environment. The first probe of a case runs isolated
 and teaches us which modules the case imports.
+
+Starting a worker costs what importing torch costs, seconds, so it starts in the background as soon as a
+probe of its group arrives, importing only the preloaded packages' top-level modules; the rest of what the
+case needs from them (``torch._dynamo``, say) is imported into the running worker once the first probe has
+named it, and proven again. Meanwhile the first probe runs, and probes of the same case on other threads wait
+for its list instead of each running isolated.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import tempfile
 import threading
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import Future
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
@@ -34,6 +42,8 @@ WORKER = Path(__file__).resolve().parent / "_forkworker.py"
 MODE = "fork"  # recorded as the user names it (--mode fork)
 DEFAULT_PRELOAD = ("torch",)
 IDLE_EXIT_SECONDS = 2.0
+OWNER_MAPS_KEPT = 8
+"""Site-packages whose file owners stay in memory (some 17,000 paths each with torch), oldest dropped first."""
 
 
 def site_packages(environment: Environment) -> Path:
@@ -44,23 +54,30 @@ def site_packages(environment: Environment) -> Path:
 
 
 def file_owners(site: Path) -> dict[Path, str]:
-    """Map every installed file to the distribution whose RECORD lists it."""
+    """Map every installed file to the distribution whose RECORD lists it.
+
+    Paths are joined to the resolved site-packages and normalised, not resolved one by one: torch alone lists
+    some 16,000 files, and a resolve per file made this most of a worker's start. A file reached through a
+    symbolic link then has another path than its module's resolved one, so the proof refuses it: the safe side.
+    """
+    base = str(site.resolve())
     owners: dict[Path, str] = {}
     for record in site.glob("*.dist-info/RECORD"):
         name = canonicalize_name(record.parent.name.removesuffix(".dist-info").rsplit("-", 1)[0])
         for line in record.read_text(encoding="utf-8", errors="replace").splitlines():
             relative = line.split(",", 1)[0]
             if relative:
-                owners[(site / relative).resolve()] = name
+                owners[Path(os.path.normpath(os.path.join(base, relative)))] = name
     return owners
 
 
-def top_level_names(site: Path, distributions: Iterable[str]) -> set[str]:
+def top_level_names(site: Path, distributions: Iterable[str], owners: Mapping[Path, str] | None = None) -> set[str]:
     wanted = {canonicalize_name(d) for d in distributions}
+    base = site.resolve()
     names: set[str] = set()
-    for owner_file, owner in file_owners(site).items():
+    for owner_file, owner in (file_owners(site) if owners is None else owners).items():
         if owner in wanted and owner_file.suffix in {".py", ".so"}:
-            relative = owner_file.relative_to(site.resolve())
+            relative = owner_file.relative_to(base)
             names.add(relative.parts[0].split(".")[0])
     return names
 
@@ -74,6 +91,24 @@ class _Worker:
     lock: threading.Lock
     interpreter: str = ""
     """The base interpreter the worker runs: a pure-Python wheel locks identically under 3.11 and 3.12."""
+    locked: dict[str, tuple[str, str, str]] = field(default_factory=dict)
+    """What the worker's own environment locks: the proof of modules it imports later is checked against it."""
+    imported: frozenset[str] = frozenset()
+    """The module names it was asked to pre-import so far."""
+    tops: frozenset[str] = frozenset()
+    """The top-level module names of the preloaded distributions in its environment."""
+
+    def extend(self, names: Iterable[str]) -> dict[str, str | None] | None:
+        """Import ``names`` too (a case's modules learnt after the worker started); every module it holds now,
+        or None when nothing new was asked for."""
+        with self.lock:
+            missing = sorted(set(names) - self.imported)
+            if not missing:
+                return None
+            reply = self._exchange({"import": missing})
+            self.imported |= set(missing)
+        modules: dict[str, str | None] = reply.get("modules", {})
+        return modules
 
     def stop(self) -> None:
         """An idle worker exits at the end of its input; a busy one (the harness is stopping) is told to."""
@@ -82,15 +117,18 @@ class _Worker:
         _close_stream(self.process.stdout)  # or each retired worker leaks its pipe's descriptor
 
     def call(self, request: dict[str, Any]) -> dict[str, Any]:
+        with self.lock:
+            return self._exchange(request)
+
+    def _exchange(self, request: dict[str, Any]) -> dict[str, Any]:
         stdin, stdout = self.process.stdin, self.process.stdout
         assert stdin is not None and stdout is not None
-        with self.lock:
-            try:
-                stdin.write(json.dumps(request) + "\n")
-                stdin.flush()
-                line = stdout.readline()
-            except ValueError:  # stop() closed the pipes under us: the harness is stopping
-                line = ""
+        try:
+            stdin.write(json.dumps(request) + "\n")
+            stdin.flush()
+            line = stdout.readline()
+        except ValueError:  # stop() closed the pipes under us: the harness is stopping
+            line = ""
         if not line:
             if stopping():
                 raise RunInterrupted("fork-server worker")
@@ -115,14 +153,21 @@ class ForkServerRunner(CaseRunner):
         self._lock = threading.Lock()
         self._learning: dict[str, threading.Event] = {}
         """Per case whose first probe is running: set when it has taught the imports (or failed to)."""
-        self._starting: dict[tuple[str, ...], threading.Lock] = {}
-        """Per interpreter and preloaded files: held while a worker for them starts, so that only one does."""
+        self._starting: dict[tuple[str, ...], Future[_Worker | None]] = {}
+        """Per interpreter and preloaded files: the worker starting for them, so that only one starts."""
+        self._owners_by_site: dict[tuple[str, int, int], dict[Path, str]] = {}
         self.refusals: list[str] = []
         """Why probes were run isolated instead: kept so tests and benchmarks can see the proof fail."""
 
     def close(self) -> None:
         with self._lock:
+            starting = list(self._starting.values())
+        for future in starting:  # a worker still starting would outlive the harness otherwise
+            with contextlib.suppress(BaseException):
+                future.result()
+        with self._lock:
             workers, self._workers = self._workers, []
+            self._starting.clear()
         # Every worker is told first, so that they exit side by side rather than one after another.
         for worker in workers:
             _close_stream(worker.process.stdin)
@@ -133,6 +178,8 @@ class ForkServerRunner(CaseRunner):
         identities = _identities(environment)
         if case.id in self._unprovable or not any(name in identities for name in self.preload):
             return self.fallback.run(environment, case, parameters, run_index=run_index)
+        # Torch is imported in the worker while the case's first probe (or this thread's wait for it) runs.
+        self._warm(environment, identities)
         modules = self._learned_modules(case.id)
         if modules is None:
             # The first probe of a case runs isolated and tells us which modules the case imports; probes of
@@ -166,33 +213,89 @@ class ForkServerRunner(CaseRunner):
                     return None
             learning.wait()  # if that probe failed, the next round takes its place
 
+    def _group(self, environment: Environment, identities: dict[str, tuple[str, str, str]]) -> tuple[str, ...]:
+        """Environments that can share a worker share this: the interpreter and the preloaded files."""
+        preloaded = sorted(repr(identities[name]) for name in self.preload if name in identities)
+        return (interpreter_of(environment), *preloaded)
+
+    def _warm(self, environment: Environment, identities: dict[str, tuple[str, str, str]]) -> None:
+        """Start a worker for this environment's group in the background, unless one runs or is starting.
+
+        It imports the preloaded packages' top-level modules only: which of their modules the case needs is
+        known once the case's first probe has run, and ``_worker_for`` has the worker import those then.
+        """
+        group = self._group(environment, identities)
+        with self._lock:
+            if group in self._starting or self._find_worker(identities, group[0]) is not None:
+                return
+            starting: Future[_Worker | None] = Future()
+            self._starting[group] = starting
+
+        def start() -> None:
+            try:
+                site = site_packages(environment)
+                tops = sorted(top_level_names(site, self.preload, self._owners(site)))
+                starting.set_result(self._start_worker(environment, tops))
+            except BaseException as exc:  # handed to whichever probe needs the worker
+                starting.set_exception(exc)
+
+        threading.Thread(target=start, name="harness-fork-worker-start", daemon=True).start()
+
     def _worker_for(
         self, environment: Environment, identities: dict[str, tuple[str, str, str]], modules: tuple[str, ...]
     ) -> _Worker | None:
-        """A running worker whose files this environment locks identically, else a new one (None: unprovable).
-
-        Threads that need a worker for the same interpreter and preloaded files wait for one start, not two.
-        """
-        interpreter = interpreter_of(environment)
-        key = (interpreter, *sorted(repr(identities[name]) for name in self.preload if name in identities))
+        """A worker holding the case's preloaded modules, all from files this environment locks identically:
+        the one started for its group, else a running one that matches, else a new one (None: unprovable)."""
+        group = self._group(environment, identities)
         with self._lock:
-            starting = self._starting.setdefault(key, threading.Lock())
-        with starting:
-            return self._matching_worker(identities, interpreter) or self._start_worker(environment, modules)
+            starting = self._starting.get(group)
+        if starting is not None:
+            try:
+                starting.result()
+            finally:
+                with self._lock:
+                    if self._starting.get(group) is starting:
+                        del self._starting[group]
+        worker = self._matching_worker(identities, group[0]) or self._start_worker(environment, modules)
+        if worker is None:
+            return None
+        imported = worker.extend(m for m in modules if m.split(".")[0] in worker.tops)
+        if imported is None:
+            return worker
+        held = self._prove(worker.site, imported, worker.locked)
+        if held is None:  # a module the case needs cannot be traced to a distribution: no worker can hold it
+            self._retire(worker)
+            return None
+        worker.held = held
+        if all(identities.get(name) == identity for name, identity in held.items()):
+            return worker
+        # What the case made it import (numpy, say) is locked otherwise here: a worker of this environment's own.
+        return self._start_worker(environment, modules)
+
+    def _retire(self, worker: _Worker) -> None:
+        with self._lock:
+            if worker in self._workers:
+                self._workers.remove(worker)
+        worker.stop()
 
     def _matching_worker(self, identities: dict[str, tuple[str, str, str]], interpreter: str) -> _Worker | None:
         """A worker on this interpreter every one of whose modules comes from a distribution this environment
-        locks identically."""
+        locks identically; it becomes the most recently used."""
         with self._lock:
-            for worker in reversed(self._workers):
-                same_files = all(identities.get(name) == identity for name, identity in worker.held.items())
-                if same_files and worker.interpreter == interpreter:
-                    self._workers.remove(worker)
-                    self._workers.append(worker)
-                    return worker
+            worker = self._find_worker(identities, interpreter)
+            if worker is not None:
+                self._workers.remove(worker)
+                self._workers.append(worker)
+            return worker
+
+    def _find_worker(self, identities: dict[str, tuple[str, str, str]], interpreter: str) -> _Worker | None:
+        for worker in reversed(self._workers):
+            same_files = all(identities.get(name) == identity for name, identity in worker.held.items())
+            if same_files and worker.interpreter == interpreter:
+                return worker
         return None
 
-    def _start_worker(self, environment: Environment, modules: tuple[str, ...]) -> _Worker | None:
+    def _start_worker(self, environment: Environment, modules: Sequence[str]) -> _Worker | None:
         """A worker in this environment, pre-importing the case's modules that belong to preloaded packages.
 
         A time-travel bisection resolves, say, numpy differently per release; torch imports numpy, so those
@@ -200,18 +303,28 @@ class ForkServerRunner(CaseRunner):
         is stopped beyond ``max_workers`` (each holds torch in memory).
         """
         site = site_packages(environment)
-        tops = top_level_names(site, self.preload)
+        tops = top_level_names(site, self.preload, self._owners(site))
         wanted = [m for m in modules if m.split(".")[0] in tops]
         process = start_worker([environment.python_executable, "-I", WORKER, json.dumps(wanted), str(os.getpid())])
         assert process.stdout is not None
         hello = json.loads(process.stdout.readline() or "{}")
-        held = self._prove(site, hello.get("modules", {}), environment)
+        locked = _identities(environment)
+        held = self._prove(site, hello.get("modules", {}), locked)
         if held is None:
             _close_stream(process.stdin)
             stop_worker(process, grace=IDLE_EXIT_SECONDS)
             _close_stream(process.stdout)
             return None
-        worker = _Worker(process, site, held, threading.Lock(), interpreter_of(environment))
+        worker = _Worker(
+            process,
+            site,
+            held,
+            threading.Lock(),
+            interpreter_of(environment),
+            locked,
+            frozenset(wanted),
+            frozenset(tops),
+        )
         with self._lock:
             self._workers.append(worker)
             retired = self._workers[: -self.max_workers] if len(self._workers) > self.max_workers else []
@@ -220,12 +333,26 @@ class ForkServerRunner(CaseRunner):
             old.stop()
         return worker
 
+    def _owners(self, site: Path) -> dict[Path, str]:
+        """``file_owners`` of a site-packages, read once per install of it (a start and a proof both need it)."""
+        info = site.stat()
+        key = (str(site), info.st_ino, info.st_mtime_ns)
+        with self._lock:
+            known = self._owners_by_site.get(key)
+        if known is None:
+            known = file_owners(site)
+            with self._lock:
+                self._owners_by_site[key] = known
+                while len(self._owners_by_site) > OWNER_MAPS_KEPT:  # a long bisection meets many environments
+                    del self._owners_by_site[next(iter(self._owners_by_site))]
+        return known
+
     def _prove(
-        self, site: Path, modules: dict[str, str | None], environment: Environment
+        self, site: Path, modules: dict[str, str | None], identities: dict[str, tuple[str, str, str]]
     ) -> dict[str, tuple[str, str, str]] | None:
-        """The distributions behind every pre-imported module from site-packages; None if one is unknown."""
-        owners = file_owners(site)
-        identities = _identities(environment)
+        """The distributions behind every pre-imported module from site-packages, as ``identities`` (the worker
+        environment's lock) names them; None if one is unknown."""
+        owners = self._owners(site)
         held: dict[str, tuple[str, str, str]] = {}
         resolved_site = site.resolve()
         for module, file in modules.items():

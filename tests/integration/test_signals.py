@@ -102,7 +102,8 @@ def test_sigkill_of_the_harness_cannot_leave_the_replay_running(hanging_project:
 
 
 def test_ctrl_c_in_fork_mode_stops_at_once(hanging_project: FakeProject) -> None:
-    harness = start_harness(hanging_project, "--mode", "fork", "--preload", "fakedep")
+    # One job: the first probe (1.0) teaches the imports isolated, so the hanging one (1.8) is forked.
+    harness = start_harness(hanging_project, "--mode", "fork", "--preload", "fakedep", "--jobs", "1")
 
     home = hanging_project.environ["HARNESS_HOME"]  # this test's workers only, not other runs on the machine
 

@@ -73,7 +73,7 @@ def test_the_proof_names_the_distribution_behind_every_site_module(site: Path) -
         "json": "/usr/lib/python3.11/json/__init__.py",  # the interpreter's, the same in every environment
         "sys": None,  # built in
     }
-    assert runner._prove(site, modules, env) == {"fakedep": DEP_2}
+    assert runner._prove(site, modules, _identities(env)) == {"fakedep": DEP_2}
     assert runner.refusals == []
 
 
@@ -81,14 +81,14 @@ def test_the_proof_refuses_a_module_no_record_owns(site: Path) -> None:
     runner = ForkServerRunner(preload=("fakedep",))
     env = environment(site.parents[2], DEP_2)
     modules: dict[str, str | None] = {"fakedep": str(site / "fakedep" / "__init__.py"), "stray": str(site / "stray.py")}
-    assert runner._prove(site, modules, env) is None
+    assert runner._prove(site, modules, _identities(env)) is None
     assert runner.refusals == [f"cannot tell which distribution installed stray ({(site / 'stray.py').resolve()})"]
 
 
 def test_the_proof_refuses_a_distribution_the_environment_does_not_lock(site: Path) -> None:
     runner = ForkServerRunner(preload=("fakedep",))
     env = environment(site.parents[2], DEP_2)  # fake-pkg is installed but not in the lock
-    assert runner._prove(site, {"fakepkg": str(site / "fakepkg" / "__init__.py")}, env) is None
+    assert runner._prove(site, {"fakepkg": str(site / "fakepkg" / "__init__.py")}, _identities(env)) is None
     assert len(runner.refusals) == 1
 
 
