@@ -117,9 +117,10 @@ def load_expanded_matrix(workspace: Workspace, path: Path | None = None, *, offl
     return ExpandedMatrix(workspace, spec, sources, expand_matrix(workspace, spec, sources, offline=offline))
 
 
-def make_runner(mode: str, preload: Sequence[str] = ()) -> CaseRunner:
+def make_runner(mode: str, preload: Sequence[str] = (), *, home: Path | None = None) -> CaseRunner:
+    """The runner for ``--mode``; a fork runner keeps each case's imports under ``home`` for the next run."""
     if mode == "fork":
-        return ForkServerRunner(preload or DEFAULT_PRELOAD)
+        return ForkServerRunner(preload or DEFAULT_PRELOAD, imports_dir=home / "imports" if home else None)
     return IsolatedRunner()
 
 
@@ -144,7 +145,7 @@ def make_prober(
     finder = IndexDistributionFinder(lambda: package_index(workspace, sources, offline=offline), _print_warning)
     return Prober(
         UvEnvironmentProvider(workspace.home),
-        make_runner(mode, preload),
+        make_runner(mode, preload, home=workspace.home),
         workspace.records,
         python=spec.python,
         sources=sources,

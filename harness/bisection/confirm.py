@@ -93,6 +93,10 @@ class Confirmation:
         return all(reprobe.confirmed for reprobe in self.reprobes)
 
 
+CONFIRMABLE = (SearchStatus.FOUND, SearchStatus.AMBIGUOUS)
+"""The results whose two sides a confirmation probes again."""
+
+
 def confirm_boundaries(
     releases: Sequence[Version],
     regression: SearchResult[Version],
@@ -115,7 +119,7 @@ def confirm_boundaries(
     notes: list[str] = []
     results: list[SearchResult[Version] | None] = []
     for result in (regression, fix):
-        if result is None or result.status not in (SearchStatus.FOUND, SearchStatus.AMBIGUOUS):
+        if result is None or result.status not in CONFIRMABLE:
             results.append(result)
             continue
         assert result.before is not None and result.after is not None

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 
 from packaging.version import Version
 
-from harness.bisection.confirm import Confirmation, confirm_boundaries
+from harness.bisection.confirm import CONFIRMABLE, Confirmation, confirm_boundaries
 from harness.bisection.driver import SearchHandler, run_search
 from harness.bisection.search import (
     BisectVerdict,
@@ -29,6 +29,7 @@ from harness.errors import ConfigError
 from harness.model.outcome import Outcome, Repeats
 from harness.model.pins import Pin
 from harness.model.repair import Repair
+from harness.probing.lookahead import Lookahead
 
 
 @dataclass(frozen=True)
@@ -189,9 +190,15 @@ def run_bisection(
 
     confirmation = None
     if confirm is not None:
-        confirmation = confirm_boundaries(
-            ordered, regression, fix, outcomes, confirm, runs=confirm_runs, policy=policy, handler=handler
-        )
+        # The releases either side of each step are known now: their re-probes run side by side, ``jobs`` at a
+        # time, while the confirmation takes the answers in its own order.
+        steps_found = [r for r in (regression, fix) if r is not None and r.status in CONFIRMABLE]
+        sides = [version for r in steps_found for version in (r.before, r.after) if version is not None]
+        with Lookahead(confirm, jobs) as ahead:
+            ahead.start(list(dict.fromkeys(sides)))
+            confirmation = confirm_boundaries(
+                ordered, regression, fix, outcomes, ahead.answer, runs=confirm_runs, policy=policy, handler=handler
+            )
         regression, fix = confirmation.regression, confirmation.fix
 
     dates = types.MappingProxyType(dict(upload_dates or {}))

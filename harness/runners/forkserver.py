@@ -29,6 +29,7 @@ from typing import IO, TYPE_CHECKING, Any
 from packaging.utils import canonicalize_name
 
 from harness.environments.interface import Environment
+from harness.files import write_atomically
 from harness.model.case import Case, Parameters
 from harness.model.outcome import RunObservation
 from harness.process import RunInterrupted, start_worker, stop_worker, stopping
@@ -42,6 +43,9 @@ WORKER = Path(__file__).resolve().parent / "_forkworker.py"
 MODE = "fork"  # recorded as the user names it (--mode fork)
 DEFAULT_PRELOAD = ("torch",)
 IDLE_EXIT_SECONDS = 2.0
+MAX_WORKERS = 6
+"""Workers kept at once, each some 300 MB with torch and the case imported: a time-travel bisection needs one
+per numpy release it meets (torch imports numpy), and its confirmation goes back to the first of them."""
 OWNER_MAPS_KEPT = 8
 """Site-packages whose file owners stay in memory (some 17,000 paths each with torch), oldest dropped first."""
 
@@ -139,13 +143,22 @@ class _Worker:
 
 class ForkServerRunner(CaseRunner):
     def __init__(
-        self, preload: Iterable[str] = DEFAULT_PRELOAD, fallback: CaseRunner | None = None, *, max_workers: int = 3
+        self,
+        preload: Iterable[str] = DEFAULT_PRELOAD,
+        fallback: CaseRunner | None = None,
+        *,
+        max_workers: int = MAX_WORKERS,
+        imports_dir: Path | None = None,
     ) -> None:
         self.preload = tuple(canonicalize_name(name) for name in preload)
         self.fallback = fallback or IsolatedRunner()
         self.max_workers = max_workers
         self._modules: dict[str, tuple[str, ...]] = {}
         """Per case: the modules its first (isolated) probe imported, which every later worker pre-imports."""
+        self.imports_dir = imports_dir
+        """Where each case's module list is kept between runs (by case id and content hash), if anywhere: a
+        later run's workers then import them from the start, and its first probe forks too. Only a hint:
+        every module a worker holds is still proven per probe."""
         self._unprovable: set[str] = set()
         """Cases whose pre-imports could not be traced to distributions: they always run isolated."""
         self._workers: list[_Worker] = []
@@ -179,7 +192,7 @@ class ForkServerRunner(CaseRunner):
         if case.id in self._unprovable or not any(name in identities for name in self.preload):
             return self.fallback.run(environment, case, parameters, run_index=run_index)
         # Torch is imported in the worker while the case's first probe (or this thread's wait for it) runs.
-        self._warm(environment, identities)
+        self._warm(environment, identities, self._remembered_modules(case))
         modules = self._learned_modules(case.id)
         if modules is None:
             # The first probe of a case runs isolated and tells us which modules the case imports; probes of
@@ -187,6 +200,7 @@ class ForkServerRunner(CaseRunner):
             try:
                 result = self.fallback.run(environment, case, parameters, run_index=run_index)
                 self._modules[case.id] = result.modules
+                self._remember(case, result.modules)
                 if self._worker_for(environment, identities, result.modules) is None:
                     self._unprovable.add(case.id)
             finally:
@@ -200,6 +214,30 @@ class ForkServerRunner(CaseRunner):
             self._unprovable.add(case.id)
             return self.fallback.run(environment, case, parameters, run_index=run_index)
         return self._run_forked(worker, environment, case, parameters, run_index)
+
+    def _imports_file(self, case: Case) -> Path | None:
+        return None if self.imports_dir is None else self.imports_dir / f"{case.id}-{case.content_hash}.json"
+
+    def _remembered_modules(self, case: Case) -> tuple[str, ...]:
+        """The case's modules, as this run learnt them or an earlier run of the same case left them."""
+        with self._lock:
+            if case.id in self._modules:
+                return self._modules[case.id]
+        path = self._imports_file(case)
+        try:
+            names = json.loads(path.read_text(encoding="utf-8")) if path is not None else None
+        except (OSError, ValueError):
+            names = None  # none yet, or unreadable: the first probe teaches them again
+        if not isinstance(names, list) or not all(isinstance(name, str) for name in names):
+            return ()
+        with self._lock:
+            return self._modules.setdefault(case.id, tuple(names))
+
+    def _remember(self, case: Case, modules: tuple[str, ...]) -> None:
+        path = self._imports_file(case)
+        if path is not None:
+            with contextlib.suppress(OSError):  # a hint for the next run, never worth failing a probe over
+                write_atomically(path, json.dumps(sorted(modules)))
 
     def _learned_modules(self, case_id: str) -> tuple[str, ...] | None:
         """The modules the case's first probe imported; None when this thread is to run that probe."""
@@ -218,11 +256,14 @@ class ForkServerRunner(CaseRunner):
         preloaded = sorted(repr(identities[name]) for name in self.preload if name in identities)
         return (interpreter_of(environment), *preloaded)
 
-    def _warm(self, environment: Environment, identities: dict[str, tuple[str, str, str]]) -> None:
+    def _warm(
+        self, environment: Environment, identities: dict[str, tuple[str, str, str]], modules: Sequence[str]
+    ) -> None:
         """Start a worker for this environment's group in the background, unless one runs or is starting.
 
-        It imports the preloaded packages' top-level modules only: which of their modules the case needs is
-        known once the case's first probe has run, and ``_worker_for`` has the worker import those then.
+        It imports the preloaded packages' top-level modules and those of ``modules`` (the case's, when known)
+        that belong to them: the rest is known once the case's first probe has run, and ``_worker_for`` has the
+        worker import it then.
         """
         group = self._group(environment, identities)
         with self._lock:
@@ -235,7 +276,7 @@ class ForkServerRunner(CaseRunner):
             try:
                 site = site_packages(environment)
                 tops = sorted(top_level_names(site, self.preload, self._owners(site)))
-                starting.set_result(self._start_worker(environment, tops))
+                starting.set_result(self._start_worker(environment, [*tops, *modules]))
             except BaseException as exc:  # handed to whichever probe needs the worker
                 starting.set_exception(exc)
 

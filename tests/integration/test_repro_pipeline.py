@@ -243,3 +243,27 @@ def test_probes_of_one_case_in_parallel_learn_its_imports_once(tmp_path: Path) -
     assert run.returncode == 0, run.output
     # The second thread waits for the first probe's imports instead of running isolated too.
     assert sorted(str(r["mode"]) for r in records(project)) == ["fork", "fork", "fork", "isolated"]
+
+
+def test_a_later_run_forks_its_first_probe_with_the_imports_an_earlier_run_learnt(tmp_path: Path) -> None:
+    from tests.integration.conftest import make_project  # noqa: PLC0415
+
+    project = make_project(tmp_path, hang=(), unresolvable=())
+    project.write_versions('[packages.fakepkg]\nversions = ["1.3", "1.4"]\n[packages.fakedep]\nversions = ["2.0"]\n')
+    fork = ("repro", "--mode", "fork", "--preload", "fakedep", "--jobs", "1", "--fresh")
+
+    first = project.harness(*fork)
+    assert first.returncode == 0, first.output
+    assert sorted(str(r["mode"]) for r in records(project)) == ["fork", "isolated"]
+    (original_hash,) = {r["case_hash"] for r in records(project)}
+    second = project.harness(*fork)
+    assert second.returncode == 0, second.output
+    assert sorted(str(r["mode"]) for r in records(project)) == ["fork", "fork"]
+
+    # An edited case may import other modules: its first probe teaches them again.
+    replay = project.root / "cases" / "fake_case" / "replay.py"
+    replay.write_text(replay.read_text(encoding="utf-8") + "\n# edited\n", encoding="utf-8")
+    third = project.harness(*fork)
+    assert third.returncode == 0, third.output
+    edited = [str(r["mode"]) for r in records(project) if r["case_hash"] != original_hash]
+    assert sorted(edited) == ["fork", "isolated"]
