@@ -2,7 +2,8 @@
 
 Run from the repository root:  python benchmarks/bench_probes.py [--repeat 3] [--skip-pip]
 Only the main job's rows (`nox -s repro -- --fresh`, fork by default and --mode isolated) against the bare case:
-python benchmarks/bench_probes.py --only main-job; only the bisection and culprit rows at 1 and 2 jobs: --only searches
+python benchmarks/bench_probes.py --only main-job; only the bisection and culprit rows at 1 and 2 jobs: --only searches;
+only the sharded workflow's steps (list, two shards, merge and report): --only shards
 
 Everything is measured in this one run, on this machine, with warm caches (each set-up is run once before
 it is timed), and printed as medians and ratios: the bare case in a ready environment is the floor that an
@@ -184,38 +185,88 @@ def search_rows(workdir: Path, home: Path) -> list[Row]:
     return rows
 
 
-def main_job(mode: str | None, workdir: Path, home: Path) -> Callable[[], None]:
+def main_job(mode: str | None, workdir: Path, home: Path, jobs: int | None = None) -> Callable[[], None]:
     """`nox -s repro -- --fresh` on the repository's cases and versions.toml, as a user runs the main job.
 
     It runs in a copy of the project (HARNESS_ROOT), so the repository's reports stay as they are, and shares the
     warm harness home (locks and environments); ``--fresh`` still re-resolves and re-runs every combination.
     """
-    project = workdir / f"main-job-{mode or 'default'}"
-    if not project.exists():
-        shutil.copytree(ROOT / "cases", project / "cases")
-        shutil.copy2(ROOT / "versions.toml", project / "versions.toml")
+    label = f"{mode or 'default'}-{jobs or 'cores'}"
+    project = copied_project(workdir, f"main-job-{label}")
     environ = {**os.environ, "HARNESS_HOME": str(home), "HARNESS_ROOT": str(project)}
-    mode_args = ["--mode", mode] if mode else []
+    options = [*(["--mode", mode] if mode else []), *(["--jobs", str(jobs)] if jobs else [])]
 
     def run() -> None:
         argv: list[str | Path] = [sys.executable, "-m", "nox", "-f", ROOT / "noxfile.py", "-s", "repro"]
-        result = process.run([*argv, "--", "--fresh", *mode_args], env=environ, cwd=workdir, timeout=3600)
+        result = process.run([*argv, "--", "--fresh", *options], env=environ, cwd=workdir, timeout=3600)
         if not result.ok:
-            raise SystemExit(f"nox -s repro ({mode or 'default'}) failed:\n{result.output[-2000:]}")
+            raise SystemExit(f"nox -s repro ({label}) failed:\n{result.output[-2000:]}")
 
     return run
 
 
 def main_job_rows(workdir: Path, home: Path) -> list[Row]:
-    """The main job with today's default (fork, workers shared across the Nox sessions) and forced isolated."""
+    """The main job with today's default (fork, workers shared across the Nox sessions, one job per core), with one
+    job, and forced isolated with one job (the main job as it ran before fork became its default)."""
     combos = main_job_size()
     return [
         Row(f"(e) nox -s repro -- --fresh (default: fork), {combos} combos", timed(main_job(None, workdir, home), 1)),
+        Row(f"(e) nox -s repro -- --fresh --jobs 1, {combos} combos", timed(main_job(None, workdir, home, 1), 1)),
         Row(
-            f"(c) nox -s repro -- --fresh --mode isolated, {combos} combos",
-            timed(main_job("isolated", workdir, home), 1),
+            f"(c) nox -s repro -- --fresh --mode isolated --jobs 1, {combos} combos",
+            timed(main_job("isolated", workdir, home, 1), 1),
         ),
     ]
+
+
+SHARDS = 2
+
+
+def shard_rows(workdir: Path, home: Path) -> list[Row]:
+    """The example workflow's steps (repro-matrix.yml) on this machine: list the shards balanced by a previous run's
+    timings, run each shard in a project of its own (as its own CI job would), copy the records together and run
+    `nox -s report`. The shards run one after another here; on CI they run side by side, so the workflow's wall
+    time is the list, the slowest shard and the merge."""
+    costs = copied_project(workdir, "shard-costs")
+    harness = [sys.executable, "-m", "harness"]
+    environ = {**os.environ, "HARNESS_HOME": str(home), "PYTHONPATH": str(ROOT)}
+    check(process.run([*harness, "--root", costs, "repro", "--no-report"], env=environ, timeout=3600), "costs run")
+    balance: list[str | Path] = ["--costs-from", costs / "reports" / "records"]
+    shards = [copied_project(workdir, f"shard-{index}") for index in range(1, SHARDS + 1)]
+    merged = copied_project(workdir, "shard-merged")
+
+    def listing() -> None:
+        argv = [*harness, "--root", shards[0], "list", "--json", "--shards", str(SHARDS), *balance]
+        check(process.run(argv, env=environ, timeout=600), "list --shards")
+
+    def shard(index: int) -> Callable[[], None]:
+        def run() -> None:
+            options = ["--fresh", "--no-report", "--jobs", "2", "--shard", f"{index}/{SHARDS}", *balance]
+            result = process.run([*harness, "--root", shards[index - 1], "repro", *options], env=environ, timeout=3600)
+            check(result, f"shard {index}/{SHARDS}")
+
+        return run
+
+    def merge() -> None:
+        records = merged / "reports" / "records"
+        shutil.rmtree(merged / "reports", ignore_errors=True)
+        for project in shards:
+            shutil.copytree(project / "reports" / "records", records, dirs_exist_ok=True)
+        argv: list[str | Path] = [sys.executable, "-m", "nox", "-f", ROOT / "noxfile.py", "-s", "report"]
+        check(process.run(argv, env={**environ, "HARNESS_ROOT": str(merged)}, cwd=workdir, timeout=600), "merge")
+
+    rows = [Row(f"(h) workflow: harness list --json --shards {SHARDS}", timed(listing, 1))]
+    rows += [
+        Row(f"(h) workflow: repro --fresh --jobs 2 --shard {index}/{SHARDS}", timed(shard(index), 1))
+        for index in range(1, SHARDS + 1)
+    ]
+    rows.append(Row("(h) workflow: copy the records, nox -s report", timed(merge, 1)))
+    return rows
+
+
+def check(result: process.Completed, what: str) -> None:
+    if not result.ok:
+        raise SystemExit(f"{what} failed:\n{result.output[-2000:]}")
 
 
 def main_job_size() -> int:
@@ -229,12 +280,16 @@ def main() -> int:
     parser.add_argument("--skip-pip", action="store_true", help="leave out the slow virtualenv/pip set-up")
     parser.add_argument("--skip-bisect", action="store_true", help="leave out the full-history bisections")
     parser.add_argument("--skip-matrix", action="store_true", help="leave out the 8-combination matrix")
-    parser.add_argument("--skip-main-job", action="store_true", help="leave out the two `nox -s repro` runs")
+    parser.add_argument("--skip-main-job", action="store_true", help="leave out the `nox -s repro` runs")
+    parser.add_argument("--skip-shards", action="store_true", help="leave out the sharded workflow's steps")
     parser.add_argument(
         "--only",
-        choices=("main-job", "searches"),
+        choices=("main-job", "searches", "shards"),
         default=None,
-        help="main-job: the bare case and the main job's rows only; searches: the bare case, bisect and culprit",
+        help=(
+            "main-job: the bare case and the main job's rows only; searches: the bare case, bisect and culprit; "
+            "shards: the bare case and the sharded workflow's steps"
+        ),
     )
     parser.add_argument(
         "--quick", action="store_true", help="one timed run per row and no warm-up: checks the rows, measures little"
@@ -257,6 +312,8 @@ def main() -> int:
             rows += matrix_rows(args, workdir, home, isolated, fork)
         if not args.skip_main_job and args.only in (None, "main-job"):
             rows += main_job_rows(workdir, home)
+        if not args.skip_shards and args.only in (None, "shards"):
+            rows += shard_rows(workdir, home)
         if not args.skip_bisect and args.only in (None, "searches"):
             if args.only is None:
                 rows.append(Row("(c) bisect full history, isolated", timed(bisection("isolated", workdir, home), 1)))
@@ -310,14 +367,15 @@ def matrix_rows(
 def print_table(rows: list[Row]) -> None:
     floor = rows[0].median
     uv_matrix = next((row.median for row in rows if row.name.startswith("(b)") and "combos" in row.name), None)
-    print(f"{'set-up':<56} {'median s':>9} {'per probe x bare':>17} {'x (b) matrix':>13} {'x bare':>7}")
+    print(f"{'set-up':<66} {'median s':>9} {'per probe x bare':>17} {'x (b) matrix':>13} {'x bare':>7}")
     for row in rows:
-        main = "nox -s repro" in row.name
+        # A whole run (the main job, a workflow step, a search) is compared with one bare probe as a whole.
+        main = any(word in row.name for word in ("nox -s repro", "(h)", "bisect", "culprit"))
         probes = row.probes or (len(MATRIX) if "combos" in row.name and not main else 1)
-        per_probe = "" if "bisect" in row.name or main else f"{row.median / probes / floor:17.2f}"
+        per_probe = "" if main else f"{row.median / probes / floor:17.2f}"
         ratio = f"{row.median / uv_matrix:13.2f}" if uv_matrix and "combos" in row.name and not main else ""
         whole = f"{row.median / floor:7.2f}" if main else ""
-        print(f"{row.name:<56} {row.median:9.2f} {per_probe:>17} {ratio:>13} {whole:>7}")
+        print(f"{row.name:<66} {row.median:9.2f} {per_probe:>17} {ratio:>13} {whole:>7}")
     print(f"\nA matrix row's per-probe figure is its time divided by {len(MATRIX)}; the bare case is the floor.")
     fork = next((row for row in rows if row.name.startswith("(e) nox -s repro")), None)
     isolated = next((row for row in rows if row.name.startswith("(c) nox -s repro")), None)
@@ -325,6 +383,14 @@ def print_table(rows: list[Row]) -> None:
         print(
             f"The main job: {fork.median:.1f} s by default, {fork.median / floor:.2f}x one bare probe and "
             f"{fork.median / isolated.median:.2f}x the isolated run ({isolated.median:.1f} s)."
+        )
+    steps = [row for row in rows if row.name.startswith("(h)")]
+    if steps:
+        shards = [row.median for row in steps if "--shard " in row.name]
+        wall = steps[0].median + max(shards) + steps[-1].median
+        print(
+            f"The sharded workflow: list {steps[0].median:.1f} s, shards {' / '.join(f'{s:.1f}' for s in shards)} s, "
+            f"merge and report {steps[-1].median:.1f} s: {wall:.1f} s of wall time with the shards side by side."
         )
 
 
