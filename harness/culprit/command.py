@@ -63,7 +63,7 @@ def isolate_culprit(
     trials = _Trials(case, prober, delta, progress)
     with Lookahead(trials.run, jobs) as ahead:
         trials.ahead = ahead
-        return isolate(delta.changes, trials.test, needs=trials.needs, ahead=ahead.start, width=jobs)
+        return isolate(delta.changes, trials.test, needs=trials.needs, ahead=ahead.start_next, width=jobs)
 
 
 class _Trials:

@@ -63,6 +63,9 @@ class UvEnvironmentProvider(EnvironmentProvider):
         base["NO_COLOR"] = "1"
         self._uv_env = base
         self._interpreters: dict[str, tuple[Path, str]] = {}
+        self._resolved: set[str] = set()
+        """Requests this provider resolved itself: ``fresh`` asks for a resolution made now, and once per run is
+        enough (a bisection's confirmation and a probe run ahead ask for the same request again)."""
 
     def interpreter(self, python: str) -> tuple[Path, str]:
         """The base interpreter for a Python request (``3.11``, a path) and its full version."""
@@ -84,7 +87,8 @@ class UvEnvironmentProvider(EnvironmentProvider):
         return locked if isinstance(locked, BuildFailure) else locked[0]
 
     def prepare(self, request: EnvironmentRequest, *, fresh: bool = False) -> Environment | BuildFailure:
-        """Resolve (``fresh`` resolves again even for a known request) and install, reusing what is identical.
+        """Resolve (``fresh`` resolves again a request this provider has not resolved itself) and install,
+        reusing what is identical.
 
         The request's lock is held from resolving to installing, by threads and processes alike, so that no
         builder ever reads a lock file that another is replacing; environment locks are taken inside it, in
@@ -102,13 +106,14 @@ class UvEnvironmentProvider(EnvironmentProvider):
         interpreter, _ = self.interpreter(request.python)
         lock_dir = self.home / "locks" / request.digest
         lock_file = lock_dir / "pylock.toml"
-        lock_reused = lock_file.is_file() and not fresh
+        lock_reused = lock_file.is_file() and (not fresh or request.digest in self._resolved)
         resolve_seconds = 0.0
         if not lock_reused:
             resolved = self._resolve(request, interpreter, lock_dir)
             if isinstance(resolved, BuildFailure):
                 return resolved
             resolve_seconds = resolved
+            self._resolved.add(request.digest)
         return _read_lock(lock_file), lock_file, resolve_seconds, lock_reused
 
     def _prepare(self, request: EnvironmentRequest, *, fresh: bool) -> Environment | BuildFailure:

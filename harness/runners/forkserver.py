@@ -169,6 +169,8 @@ class ForkServerRunner(CaseRunner):
         self._starting: dict[tuple[str, ...], Future[_Worker | None]] = {}
         """Per interpreter and preloaded files: the worker starting for them, so that only one starts."""
         self._owners_by_site: dict[tuple[str, int, int], dict[Path, str]] = {}
+        self._held_names: set[str] = set()
+        """Every distribution a worker was found to hold: environments that lock one otherwise need another."""
         self.refusals: list[str] = []
         """Why probes were run isolated instead: kept so tests and benchmarks can see the proof fail."""
 
@@ -215,6 +217,23 @@ class ForkServerRunner(CaseRunner):
             return self.fallback.run(environment, case, parameters, run_index=run_index)
         return self._run_forked(worker, environment, case, parameters, run_index)
 
+    def ready(self, environment: Environment, case: Case) -> bool:
+        """Whether a probe here would fork at once: the case's imports are known and a worker holding them,
+        proven for this environment, is running. When not, the worker it needs starts in the background, unless
+        another one is starting: a guess may keep one core busy, never both."""
+        identities = _identities(environment)
+        if case.id in self._unprovable or not any(name in identities for name in self.preload):
+            return True  # it runs isolated, which waits for nothing
+        modules = self._remembered_modules(case)
+        self._warm(environment, identities, modules, unless_busy=True)
+        group = self._group(environment, identities)
+        with self._lock:
+            starting = self._starting.get(group)
+            if case.id not in self._modules or (starting is not None and not starting.done()):
+                return False
+            worker = self._find_worker(identities, group[0])
+        return worker is not None and {m for m in modules if m.split(".")[0] in worker.tops} <= worker.imported
+
     def _imports_file(self, case: Case) -> Path | None:
         return None if self.imports_dir is None else self.imports_dir / f"{case.id}-{case.content_hash}.json"
 
@@ -252,14 +271,23 @@ class ForkServerRunner(CaseRunner):
             learning.wait()  # if that probe failed, the next round takes its place
 
     def _group(self, environment: Environment, identities: dict[str, tuple[str, str, str]]) -> tuple[str, ...]:
-        """Environments that can share a worker share this: the interpreter and the preloaded files."""
-        preloaded = sorted(repr(identities[name]) for name in self.preload if name in identities)
-        return (interpreter_of(environment), *preloaded)
+        """Environments that can share a worker share this: the interpreter and the files of the preloaded
+        distributions and of those that workers were found to hold (torch imports numpy, and a time-travel
+        bisection meets several numpy releases: a probe must not wait for a worker that will not serve it)."""
+        with self._lock:
+            names = sorted({*self.preload, *self._held_names})
+        return (interpreter_of(environment), *(repr(identities[name]) for name in names if name in identities))
 
     def _warm(
-        self, environment: Environment, identities: dict[str, tuple[str, str, str]], modules: Sequence[str]
+        self,
+        environment: Environment,
+        identities: dict[str, tuple[str, str, str]],
+        modules: Sequence[str],
+        *,
+        unless_busy: bool = False,
     ) -> None:
-        """Start a worker for this environment's group in the background, unless one runs or is starting.
+        """Start a worker for this environment's group in the background, unless one runs or is starting
+        (``unless_busy``: or any other worker is starting).
 
         It imports the preloaded packages' top-level modules and those of ``modules`` (the case's, when known)
         that belong to them: the rest is known once the case's first probe has run, and ``_worker_for`` has the
@@ -268,6 +296,8 @@ class ForkServerRunner(CaseRunner):
         group = self._group(environment, identities)
         with self._lock:
             if group in self._starting or self._find_worker(identities, group[0]) is not None:
+                return
+            if unless_busy and any(not future.done() for future in self._starting.values()):
                 return
             starting: Future[_Worker | None] = Future()
             self._starting[group] = starting
@@ -308,6 +338,8 @@ class ForkServerRunner(CaseRunner):
             self._retire(worker)
             return None
         worker.held = held
+        with self._lock:
+            self._held_names.update(held)
         if all(identities.get(name) == identity for name, identity in held.items()):
             return worker
         # What the case made it import (numpy, say) is locked otherwise here: a worker of this environment's own.
@@ -367,6 +399,7 @@ class ForkServerRunner(CaseRunner):
             frozenset(tops),
         )
         with self._lock:
+            self._held_names.update(held)
             self._workers.append(worker)
             retired = self._workers[: -self.max_workers] if len(self._workers) > self.max_workers else []
             del self._workers[: len(retired)]

@@ -28,5 +28,11 @@ class CaseRunner(abc.ABC):
 
         ``run_index`` numbers the runs of a repeated probe; the replay sees it as ``HARNESS_RUN_INDEX``."""
 
+    def ready(self, environment: Environment, case: Case) -> bool:
+        """Whether ``run`` would start the case now rather than first wait for something slow to get ready
+        (a fork worker importing torch); when not, the runner may get it ready in the background. A probe
+        run ahead on a guess asks this, and declines to wait."""
+        return True
+
     def close(self) -> None:  # noqa: B027 - most runners hold nothing open
         """Release what the runner keeps between probes (worker processes)."""

@@ -121,3 +121,20 @@ def test_a_worker_outlives_a_timed_out_child_and_serves_the_next_probe(tmp_path:
     finally:
         runner.close()
     assert worker.process.poll() is not None
+
+
+def test_fresh_resolves_each_request_once_per_run(tmp_path: Path) -> None:
+    # --fresh asks for resolutions made now: a bisection's confirmation, or a guess probed ahead and then asked
+    # for, repeats a request within the run, and resolving it again would only cost time.
+    project = make_project(tmp_path)
+    sources = PackageSources(index_url=project.index_url)
+    request = EnvironmentRequest((Pin.of("fakepkg", "1.3"), Pin.of("fakedep", "2.0")), "3.11", sources)
+    provider = UvEnvironmentProvider(tmp_path / "home", environ=project.environ)
+    first, again = provider.prepare(request, fresh=True), provider.prepare(request, fresh=True)
+    assert isinstance(first, Environment) and isinstance(again, Environment)
+    assert (first.lock_reused, again.lock_reused, again.resolve_seconds) == (False, True, 0.0)
+    assert again.environment_id == first.environment_id
+    later = UvEnvironmentProvider(tmp_path / "home", environ=project.environ).prepare(request, fresh=True)
+    assert isinstance(later, Environment) and not later.lock_reused  # the next run resolves again
+    unforced = UvEnvironmentProvider(tmp_path / "home", environ=project.environ).prepare(request)
+    assert isinstance(unforced, Environment) and unforced.lock_reused  # without --fresh, any stored lock serves

@@ -6,6 +6,7 @@ Fake environments and hand-written site-packages stand in for uv's; no worker pr
 from __future__ import annotations
 
 import threading
+from concurrent.futures import Future
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
@@ -157,3 +158,65 @@ def test_an_environment_without_a_preloaded_distribution_runs_isolated(tmp_path:
     result = runner.run(environment(tmp_path, DEP_2, PKG), case, ())
     assert (fallback.calls, result.mode) == (1, "isolated")
     assert runner._workers == [] and runner._modules == {}
+
+
+# --- readiness, which a guessed probe asks before it would wait for a worker -----------------------------------
+
+
+def test_the_group_names_the_distributions_workers_were_found_to_hold(site: Path) -> None:
+    # torch imports numpy: once a worker is found to hold numpy, releases that resolve another numpy need their
+    # own worker, and a probe must not wait for a worker that is starting for the other numpy.
+    runner = ForkServerRunner(preload=("fakedep",))
+    pkg_15 = ("fakepkg", "1.5", "file:///wheels/fakepkg-1.5-py3-none-any.whl")
+    first, second = environment(site.parents[2], DEP_2, PKG), environment(site.parents[2], DEP_2, pkg_15)
+    assert runner._group(first, _identities(first)) == runner._group(second, _identities(second))
+    runner._held_names.update({"fakedep", "fakepkg"})  # as a started worker's proof records them
+    assert runner._group(first, _identities(first)) != runner._group(second, _identities(second))
+
+
+def ready_runner(site: Path, *, imported: frozenset[str] = frozenset({"fakedep"})) -> tuple[ForkServerRunner, Case]:
+    runner = ForkServerRunner(preload=("fakedep",))
+    case = cast(Case, type("C", (), {"id": "c", "content_hash": "h"})())
+    runner._modules["c"] = ("fakedep", "fakedep.extra", "json")
+    held = worker({"fakedep": DEP_2})
+    held.interpreter = "python3.11"  # what interpreter_of says for an environment without pyvenv.cfg
+    held.tops, held.imported = frozenset({"fakedep"}), imported
+    runner._workers.append(held)
+    return runner, case
+
+
+def test_ready_when_a_proven_worker_holds_what_the_case_imports(site: Path) -> None:
+    runner, case = ready_runner(site, imported=frozenset({"fakedep", "fakedep.extra"}))
+    assert runner.ready(environment(site.parents[2], DEP_2, PKG), case)
+    assert runner._starting == {}  # nothing to start
+
+
+def test_not_ready_while_the_worker_still_has_modules_to_import(site: Path) -> None:
+    runner, case = ready_runner(site)  # fakedep.extra is not imported yet: the probe would wait for it
+    assert not runner.ready(environment(site.parents[2], DEP_2, PKG), case)
+
+
+def test_not_ready_while_the_case_has_not_taught_its_imports(site: Path) -> None:
+    runner, case = ready_runner(site, imported=frozenset({"fakedep", "fakedep.extra"}))
+    del runner._modules["c"]
+    env = environment(site.parents[2], DEP_2, PKG)
+    runner._starting[runner._group(env, _identities(env))] = Future()  # keeps the test from starting one
+    assert not runner.ready(env, case)
+
+
+def test_a_guess_starts_at_most_one_worker_at_a_time(site: Path) -> None:
+    runner, case = ready_runner(site, imported=frozenset({"fakedep", "fakedep.extra"}))
+    other = environment(site.parents[2], DEP_1, PKG)  # no worker holds fakedep 1.0
+    busy: Future[_Worker | None] = Future()
+    runner._starting[("another group",)] = busy
+    assert not runner.ready(other, case)
+    assert list(runner._starting) == [("another group",)]  # it did not start a second one beside it
+    busy.set_result(None)
+    runner._starting[runner._group(other, _identities(other))] = Future()  # now its own start is in flight
+    assert not runner.ready(other, case)
+
+
+def test_an_environment_without_a_preloaded_distribution_is_always_ready(tmp_path: Path) -> None:
+    runner = ForkServerRunner(preload=("torch",))
+    case = cast(Case, type("C", (), {"id": "c"})())
+    assert runner.ready(environment(tmp_path, DEP_2, PKG), case)
