@@ -6,13 +6,16 @@ rounds. The searches never see a difference: they consume answers in their own o
 
 A guess (a probe the search may never ask for) must not hold a thread, or a core, hostage: a probe that can
 tell it would first have to wait (for a fork worker to start, say) raises ``NotProbedAhead`` while
-``probing_ahead()`` is true, and is probed in earnest only if the search asks for it. That exception is no
-outcome: nothing is recorded for it.
+``guess_round()`` is non-zero, and is probed in earnest only if the search asks for it. That exception is no
+outcome: nothing is recorded for it. Rounds are numbered across every search of the process, so whatever a
+guess set going can be told apart from what a later round's guesses want.
 """
 
 from __future__ import annotations
 
 import contextvars
+import functools
+import itertools
 import threading
 from collections.abc import Callable, Hashable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -21,16 +24,18 @@ from typing import Generic, TypeVar
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
 
-_GUESSING = contextvars.ContextVar("harness_probing_ahead", default=False)
+_GUESS_ROUND = contextvars.ContextVar("harness_guess_round", default=0)
+_ROUNDS = itertools.count(1)
 
 
 class NotProbedAhead(Exception):
     """A guessed probe declined to run now; it is probed when, and if, it is asked for."""
 
 
-def probing_ahead() -> bool:
-    """True on a thread that runs a guess: a probe may then decline to wait, by raising ``NotProbedAhead``."""
-    return _GUESSING.get()
+def guess_round() -> int:
+    """On a thread that runs a guess, the number of the round of guesses it belongs to (later rounds have larger
+    numbers); 0 for a probe that is wanted. A guess may decline to wait, by raising ``NotProbedAhead``."""
+    return _GUESS_ROUND.get()
 
 
 class Lookahead(Generic[K, V]):
@@ -47,6 +52,8 @@ class Lookahead(Generic[K, V]):
         self._started: dict[K, Future[V]] = {}
         self._guesses: list[K] = []
         """Guesses not started yet; each new list of them replaces the last (the search has moved on)."""
+        self._round = 0
+        """The round the queued guesses belong to."""
         self._in_flight: set[Future[V]] = set()
         """Submitted and not done, whoever asked: guesses start only while this is below ``jobs``."""
         self._lock = threading.RLock()  # a callback may run at once, on the thread that holds it
@@ -68,7 +75,7 @@ class Lookahead(Generic[K, V]):
             return
         with self._lock:
             if guesses:
-                self._guesses = list(items)
+                self._guesses, self._round = list(items), next(_ROUNDS)
                 self._start_guesses()
                 return
             for item in items:
@@ -117,14 +124,14 @@ class Lookahead(Generic[K, V]):
             while self._guesses and len(self._in_flight) < self._jobs:
                 item = self._guesses.pop(0)
                 if self._startable(item):
-                    self._started[item] = self._submit(item, self._guess)
+                    self._started[item] = self._submit(item, functools.partial(self._guess, self._round))
 
-    def _guess(self, item: K) -> V:
-        token = _GUESSING.set(True)
+    def _guess(self, number: int, item: K) -> V:
+        token = _GUESS_ROUND.set(number)
         try:
             return self._probe(item)
         finally:
-            _GUESSING.reset(token)
+            _GUESS_ROUND.reset(token)
 
 
 def _declined(future: Future[V]) -> bool:

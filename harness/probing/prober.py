@@ -19,7 +19,7 @@ from harness.model.case import Case, Parameters
 from harness.model.pins import Pin, pin_set
 from harness.model.probe_record import ProbeRecord, ProbeRequest, SourceTree, Timings
 from harness.model.repair import RepairNeed, repair_for, repair_need
-from harness.probing.lookahead import NotProbedAhead, probing_ahead
+from harness.probing.lookahead import NotProbedAhead, guess_round
 from harness.probing.record_store import RecordStore
 from harness.probing.repeat import run_repeated
 from harness.runners.interface import CaseRunner
@@ -171,7 +171,7 @@ class Prober:
                 installer_message=environment.installer_message,
                 timings=Timings(environment.resolve_seconds, environment.install_seconds, 0.0),
             )
-        if probing_ahead() and not self.runner.ready(environment, case):
+        if (guess := guess_round()) and not self.runner.ready(environment, case, guess_round=guess):
             raise NotProbedAhead  # a guess that would wait for the runner; its environment is ready for later
         repeated = run_repeated(
             self.runner,

@@ -141,6 +141,22 @@ class _Worker:
         return reply
 
 
+class _StartEnded(Exception):
+    """A worker started for a guess was stopped to make room for a later guess's: no failure of the worker."""
+
+
+@dataclass
+class _Start:
+    """A worker starting in the background for one group."""
+
+    future: Future[_Worker | None]
+    guess_round: int
+    """The latest round of guesses that wanted it (``Lookahead``'s numbering); 0 once a wanted probe waits for
+    it, or when one asked for it: such a start is never stopped."""
+    process: subprocess.Popen[str] | None = None
+    ended: bool = False
+
+
 class ForkServerRunner(CaseRunner):
     def __init__(
         self,
@@ -166,8 +182,8 @@ class ForkServerRunner(CaseRunner):
         self._lock = threading.Lock()
         self._learning: dict[str, threading.Event] = {}
         """Per case whose first probe is running: set when it has taught the imports (or failed to)."""
-        self._starting: dict[tuple[str, ...], Future[_Worker | None]] = {}
-        """Per interpreter and preloaded files: the worker starting for them, so that only one starts."""
+        self._starting: dict[tuple[str, ...], _Start] = {}
+        """Per group (``_group``): the worker starting for it, so that only one starts."""
         self._owners_by_site: dict[tuple[str, int, int], dict[Path, str]] = {}
         self._held_names: set[str] = set()
         """Every distribution a worker was found to hold: environments that lock one otherwise need another."""
@@ -177,9 +193,15 @@ class ForkServerRunner(CaseRunner):
     def close(self) -> None:
         with self._lock:
             starting = list(self._starting.values())
-        for future in starting:  # a worker still starting would outlive the harness otherwise
+            guessed = [start for start in starting if start.guess_round and not start.ended]
+            for start in guessed:  # no probe will want it now: stopped, not waited for
+                start.ended = True
+        for start in guessed:
+            if start.process is not None:
+                stop_worker(start.process, grace=0.0)
+        for start in starting:  # a worker still starting would outlive the harness otherwise
             with contextlib.suppress(BaseException):
-                future.result()
+                start.future.result()
         with self._lock:
             workers, self._workers = self._workers, []
             self._starting.clear()
@@ -217,19 +239,19 @@ class ForkServerRunner(CaseRunner):
             return self.fallback.run(environment, case, parameters, run_index=run_index)
         return self._run_forked(worker, environment, case, parameters, run_index)
 
-    def ready(self, environment: Environment, case: Case) -> bool:
+    def ready(self, environment: Environment, case: Case, *, guess_round: int = 0) -> bool:
         """Whether a probe here would fork at once: the case's imports are known and a worker holding them,
-        proven for this environment, is running. When not, the worker it needs starts in the background, unless
-        another one is starting: a guess may keep one core busy, never both."""
+        proven for this environment, is running. When not, the worker it needs starts in the background (see
+        ``_warm`` for a guess's)."""
         identities = _identities(environment)
         if case.id in self._unprovable or not any(name in identities for name in self.preload):
             return True  # it runs isolated, which waits for nothing
         modules = self._remembered_modules(case)
-        self._warm(environment, identities, modules, unless_busy=True)
+        self._warm(environment, identities, modules, guess_round=guess_round)
         group = self._group(environment, identities)
         with self._lock:
-            starting = self._starting.get(group)
-            if case.id not in self._modules or (starting is not None and not starting.done()):
+            start = self._starting.get(group)
+            if case.id not in self._modules or (start is not None and not start.future.done()):
                 return False
             worker = self._find_worker(identities, group[0])
         return worker is not None and {m for m in modules if m.split(".")[0] in worker.tops} <= worker.imported
@@ -284,10 +306,14 @@ class ForkServerRunner(CaseRunner):
         identities: dict[str, tuple[str, str, str]],
         modules: Sequence[str],
         *,
-        unless_busy: bool = False,
+        guess_round: int = 0,
     ) -> None:
-        """Start a worker for this environment's group in the background, unless one runs or is starting
-        (``unless_busy``: or any other worker is starting).
+        """Start a worker for this environment's group in the background, unless one runs or is starting.
+
+        A guess (``guess_round`` > 0) starts one only while no guess of its round or a later one is starting
+        one, so that guesses keep at most one core busy; a start an earlier round's guess asked for is stopped
+        to make room, since the search has moved on since (a later round that asks for the same group again
+        keeps it). A worker a wanted probe waits for may start beside a guess's: that probe's thread is idle.
 
         It imports the preloaded packages' top-level modules and those of ``modules`` (the case's, when known)
         that belong to them: the rest is known once the case's first probe has run, and ``_worker_for`` has the
@@ -295,22 +321,52 @@ class ForkServerRunner(CaseRunner):
         """
         group = self._group(environment, identities)
         with self._lock:
-            if group in self._starting or self._find_worker(identities, group[0]) is not None:
-                return
-            if unless_busy and any(not future.done() for future in self._starting.values()):
-                return
-            starting: Future[_Worker | None] = Future()
-            self._starting[group] = starting
+            start, ended = self._plan_start(group, identities, guess_round)
+        for old in ended:
+            if old.process is not None:  # else its thread sees ``ended`` as soon as it has one
+                stop_worker(old.process, grace=0.0)
+        if start is None:
+            return
 
-        def start() -> None:
+        def start_in_background() -> None:
             try:
                 site = site_packages(environment)
                 tops = sorted(top_level_names(site, self.preload, self._owners(site)))
-                starting.set_result(self._start_worker(environment, [*tops, *modules]))
+                start.future.set_result(self._start_worker(environment, [*tops, *modules], start))
             except BaseException as exc:  # handed to whichever probe needs the worker
-                starting.set_exception(exc)
+                start.future.set_exception(exc)
 
-        threading.Thread(target=start, name="harness-fork-worker-start", daemon=True).start()
+        threading.Thread(target=start_in_background, name="harness-fork-worker-start", daemon=True).start()
+
+    def _plan_start(
+        self, group: tuple[str, ...], identities: dict[str, tuple[str, str, str]], guess_round: int
+    ) -> tuple[_Start | None, list[_Start]]:
+        """Under the lock: the start to make for ``group`` (None: none is needed, or a guess may not start one
+        now), and the guessed starts to stop first (already marked ended)."""
+        known = self._starting.get(group)
+        if known is not None and not known.ended:
+            if guess_round and known.guess_round:
+                known.guess_round = max(known.guess_round, guess_round)  # this round wants it too: kept
+            return None, []
+        if self._find_worker(identities, group[0]) is not None:
+            return None, []
+        if not guess_round:
+            return self._register(group, guess_round), []
+        guessed = [s for s in self._starting.values() if s.guess_round and not s.ended and not s.future.done()]
+        if any(s.guess_round >= guess_round for s in guessed):
+            return None, []  # a guess of this round is starting one: one at a time
+        return self._register(group, guess_round), self._end(guessed)
+
+    def _register(self, group: tuple[str, ...], guess_round: int) -> _Start:
+        start = _Start(Future(), guess_round)
+        self._starting[group] = start
+        return start
+
+    @staticmethod
+    def _end(starts: list[_Start]) -> list[_Start]:
+        for start in starts:
+            start.ended = True
+        return starts
 
     def _worker_for(
         self, environment: Environment, identities: dict[str, tuple[str, str, str]], modules: tuple[str, ...]
@@ -319,13 +375,17 @@ class ForkServerRunner(CaseRunner):
         the one started for its group, else a running one that matches, else a new one (None: unprovable)."""
         group = self._group(environment, identities)
         with self._lock:
-            starting = self._starting.get(group)
-        if starting is not None:
+            start = self._starting.get(group)
+            if start is not None:
+                start.guess_round = 0  # wanted now: never stopped for a guess
+        if start is not None:
             try:
-                starting.result()
+                start.future.result()
+            except _StartEnded:
+                pass  # stopped for a guess before this probe came to want it: one is started below
             finally:
                 with self._lock:
-                    if self._starting.get(group) is starting:
+                    if self._starting.get(group) is start:
                         del self._starting[group]
         worker = self._matching_worker(identities, group[0]) or self._start_worker(environment, modules)
         if worker is None:
@@ -368,8 +428,12 @@ class ForkServerRunner(CaseRunner):
                 return worker
         return None
 
-    def _start_worker(self, environment: Environment, modules: Sequence[str]) -> _Worker | None:
-        """A worker in this environment, pre-importing the case's modules that belong to preloaded packages.
+    def _start_worker(
+        self, environment: Environment, modules: Sequence[str], start: _Start | None = None
+    ) -> _Worker | None:
+        """A worker in this environment, pre-importing the case's modules that belong to preloaded packages
+        (None: what it imported cannot be proven, or it died starting); ``start``: the background start this
+        is, which a later guess may end (raising ``_StartEnded``).
 
         A time-travel bisection resolves, say, numpy differently per release; torch imports numpy, so those
         environments cannot share a worker. Each such group gets its own, and the least recently used one
@@ -380,7 +444,17 @@ class ForkServerRunner(CaseRunner):
         wanted = [m for m in modules if m.split(".")[0] in tops]
         process = start_worker([environment.python_executable, "-I", WORKER, json.dumps(wanted), str(os.getpid())])
         assert process.stdout is not None
-        hello = json.loads(process.stdout.readline() or "{}")
+        if start is not None:
+            with self._lock:
+                start.process = process
+        hello = json.loads(process.stdout.readline() or "{}") if start is None or not start.ended else {}
+        if start is not None and start.ended:
+            _abandon(process)
+            raise _StartEnded
+        if not hello.get("ready"):
+            self.refusals.append(f"the fork-server worker in {environment.location} exited while starting")
+            _abandon(process)
+            return None
         locked = _identities(environment)
         held = self._prove(site, hello.get("modules", {}), locked)
         if held is None:
@@ -489,6 +563,13 @@ def interpreter_of(environment: Environment) -> str:
 
 def _identities(environment: Environment) -> dict[str, tuple[str, str, str]]:
     return {canonicalize_name(name): (name, version, url) for name, version, url in environment.locked}
+
+
+def _abandon(process: subprocess.Popen[str]) -> None:
+    """Stop a worker that never served a probe, at once."""
+    _close_stream(process.stdin)
+    stop_worker(process, grace=0.0)
+    _close_stream(process.stdout)
 
 
 def _close_stream(stream: IO[str] | None) -> None:

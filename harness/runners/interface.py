@@ -28,10 +28,11 @@ class CaseRunner(abc.ABC):
 
         ``run_index`` numbers the runs of a repeated probe; the replay sees it as ``HARNESS_RUN_INDEX``."""
 
-    def ready(self, environment: Environment, case: Case) -> bool:
+    def ready(self, environment: Environment, case: Case, *, guess_round: int = 0) -> bool:
         """Whether ``run`` would start the case now rather than first wait for something slow to get ready
         (a fork worker importing torch); when not, the runner may get it ready in the background. A probe
-        run ahead on a guess asks this, and declines to wait."""
+        run ahead on a guess asks this, and declines to wait; ``guess_round`` numbers its round of guesses
+        (``harness.probing.lookahead``), later rounds larger, so that a runner can favour the latest."""
         return True
 
     def close(self) -> None:  # noqa: B027 - most runners hold nothing open

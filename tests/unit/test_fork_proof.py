@@ -13,9 +13,17 @@ from typing import TYPE_CHECKING, cast
 import pytest
 
 from harness.environments.interface import Environment
+from harness.errors import CommandNotFoundError
 from harness.model.case import Case, Parameters
 from harness.model.outcome import RunObservation
-from harness.runners.forkserver import ForkServerRunner, _identities, _Worker, file_owners, top_level_names
+from harness.runners.forkserver import (
+    ForkServerRunner,
+    _identities,
+    _Start,
+    _Worker,
+    file_owners,
+    top_level_names,
+)
 from harness.runners.interface import CaseRunner, RunResult
 
 if TYPE_CHECKING:
@@ -200,23 +208,52 @@ def test_not_ready_while_the_case_has_not_taught_its_imports(site: Path) -> None
     runner, case = ready_runner(site, imported=frozenset({"fakedep", "fakedep.extra"}))
     del runner._modules["c"]
     env = environment(site.parents[2], DEP_2, PKG)
-    runner._starting[runner._group(env, _identities(env))] = Future()  # keeps the test from starting one
-    assert not runner.ready(env, case)
+    assert not runner.ready(env, case, guess_round=1)  # the worker runs, but which modules it needs is unknown
+    assert runner._starting == {}
 
 
-def test_a_guess_starts_at_most_one_worker_at_a_time(site: Path) -> None:
+def test_guesses_start_one_worker_at_a_time_beside_those_wanted_probes_wait_for(site: Path) -> None:
     runner, case = ready_runner(site, imported=frozenset({"fakedep", "fakedep.extra"}))
     other = environment(site.parents[2], DEP_1, PKG)  # no worker holds fakedep 1.0
-    busy: Future[_Worker | None] = Future()
-    runner._starting[("another group",)] = busy
-    assert not runner.ready(other, case)
-    assert list(runner._starting) == [("another group",)]  # it did not start a second one beside it
-    busy.set_result(None)
-    runner._starting[runner._group(other, _identities(other))] = Future()  # now its own start is in flight
-    assert not runner.ready(other, case)
+    guessed = _Start(Future(), guess_round=5)
+    runner._starting[("a guessed group",)] = guessed
+    assert not runner.ready(other, case, guess_round=5)
+    assert list(runner._starting) == [("a guessed group",)]  # a guess of the same round is starting one
+    assert not guessed.ended
+    guessed.guess_round = 0  # a wanted probe now waits for it: it no longer holds guesses back
+    assert not runner.ready(other, case, guess_round=5)  # not ready yet: its own start has only begun
+    own = runner._starting[runner._group(other, _identities(other))]
+    assert own.guess_round == 5 and not guessed.ended
+    with pytest.raises(CommandNotFoundError):
+        own.future.result(timeout=10)  # the stand-in environment has no interpreter to start
+
+
+def test_a_later_round_of_guesses_stops_the_start_an_earlier_round_asked_for(site: Path) -> None:
+    runner, case = ready_runner(site, imported=frozenset({"fakedep", "fakedep.extra"}))
+    other = environment(site.parents[2], DEP_1, PKG)
+    group = runner._group(other, _identities(other))
+    stale = _Start(Future(), guess_round=3)
+    runner._starting[("an earlier guess's group",)] = stale
+    assert not runner.ready(other, case, guess_round=4)
+    assert stale.ended and runner._starting[group].guess_round == 4
+    # The same group asked for again keeps its start; a start a wanted probe waits for is never ended.
+    kept, wanted = _Start(Future(), guess_round=4), _Start(Future(), guess_round=0)
+    runner._starting = {group: kept, ("a wanted group",): wanted}
+    assert not runner.ready(other, case, guess_round=9)
+    assert runner._starting[group] is kept and kept.guess_round == 9 and not wanted.ended
 
 
 def test_an_environment_without_a_preloaded_distribution_is_always_ready(tmp_path: Path) -> None:
     runner = ForkServerRunner(preload=("torch",))
     case = cast(Case, type("C", (), {"id": "c"})())
     assert runner.ready(environment(tmp_path, DEP_2, PKG), case)
+
+
+def test_closing_stops_the_starts_only_guesses_asked_for_and_waits_for_the_others() -> None:
+    runner = ForkServerRunner(preload=("fakedep",))
+    guessed, wanted = _Start(Future(), guess_round=2), _Start(Future(), guess_round=0)
+    for start in (guessed, wanted):
+        start.future.set_result(None)
+    runner._starting.update({("guessed",): guessed, ("wanted",): wanted})
+    runner.close()
+    assert guessed.ended and not wanted.ended and runner._starting == {}

@@ -18,7 +18,7 @@ from harness.environments.interface import Environment
 from harness.model.case import Case
 from harness.model.outcome import Outcome
 from harness.model.pins import Pin
-from harness.probing.lookahead import Lookahead, NotProbedAhead, probing_ahead
+from harness.probing.lookahead import Lookahead, NotProbedAhead, guess_round
 from harness.probing.prober import Prober, ProbeResult
 from harness.probing.record_store import RecordStore
 from harness.sources import PackageSources
@@ -137,7 +137,7 @@ class Choosy(Table):
         self.asked: list[tuple[Version, bool]] = []
 
     def __call__(self, release: Version) -> Answer:
-        guessing = probing_ahead()
+        guessing = bool(guess_round())
         with self._lock:
             self.asked.append((release, guessing))
         if guessing and release in self.declines:
@@ -170,7 +170,7 @@ def test_the_item_wanted_now_is_never_a_guess_and_guesses_wait_for_a_free_thread
 
     def probe(item: str) -> str:
         with lock:
-            seen.append((item, probing_ahead()))
+            seen.append((item, bool(guess_round())))
             running[0] += 1
             running[1] = max(running)
         gate.wait(5)
@@ -194,8 +194,8 @@ def test_a_guess_that_declined_is_tried_again_in_a_later_round() -> None:
     asked: list[tuple[str, bool]] = []
 
     def probe(item: str) -> str:
-        asked.append((item, probing_ahead()))
-        if probing_ahead() and not ready.is_set():
+        asked.append((item, bool(guess_round())))
+        if bool(guess_round()) and not ready.is_set():
             raise NotProbedAhead
         return item
 
@@ -220,7 +220,8 @@ class NotYetReady(Runner):
     def __init__(self) -> None:
         self.readiness_asked = 0
 
-    def ready(self, environment: Environment, case: Case) -> bool:
+    def ready(self, environment: Environment, case: Case, *, guess_round: int = 0) -> bool:
+        assert guess_round > 0
         self.readiness_asked += 1
         return False
 
@@ -242,3 +243,20 @@ def test_a_guess_the_runner_is_not_ready_for_stores_nothing_and_is_probed_when_w
         result = ahead.answer("guess")
     assert not result.reused and store.get(CASE.id, request.key) == result.record
     assert runner.readiness_asked == 1  # wanted, it runs whether or not the runner is ready
+
+
+def test_each_list_of_guesses_is_a_later_round_than_the_last() -> None:
+    rounds: list[tuple[str, int]] = []
+
+    def probe(item: str) -> str:
+        rounds.append((item, guess_round()))
+        return item
+
+    with Lookahead(probe, 2) as ahead:
+        ahead.start(["wanted"])
+        ahead.start(["first"], guesses=True)
+        _wait_for(lambda: len(rounds) == 2)
+        ahead.start(["second"], guesses=True)
+        _wait_for(lambda: len(rounds) == 3)
+    numbers = dict(rounds)
+    assert numbers["wanted"] == 0 and 0 < numbers["first"] < numbers["second"]
