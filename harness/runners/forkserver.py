@@ -116,9 +116,7 @@ class _Worker:
 
     def stop(self) -> None:
         """An idle worker exits at the end of its input; a busy one (the harness is stopping) is told to."""
-        _close_stream(self.process.stdin)
-        stop_worker(self.process, grace=IDLE_EXIT_SECONDS)
-        _close_stream(self.process.stdout)  # or each retired worker leaks its pipe's descriptor
+        _stop_process(self.process, grace=IDLE_EXIT_SECONDS)
 
     def call(self, request: dict[str, Any]) -> dict[str, Any]:
         with self.lock:
@@ -193,12 +191,9 @@ class ForkServerRunner(CaseRunner):
     def close(self) -> None:
         with self._lock:
             starting = list(self._starting.values())
-            guessed = [start for start in starting if start.guess_round and not start.ended]
-            for start in guessed:  # no probe will want it now: stopped, not waited for
-                start.ended = True
-        for start in guessed:
-            if start.process is not None:
-                stop_worker(start.process, grace=0.0)
+            # No probe will want what only guesses asked for now: stopped, not waited for.
+            guessed = self._end([start for start in starting if start.guess_round and not start.ended])
+        _kill_started(guessed)
         for start in starting:  # a worker still starting would outlive the harness otherwise
             with contextlib.suppress(BaseException):
                 start.future.result()
@@ -247,8 +242,7 @@ class ForkServerRunner(CaseRunner):
         if case.id in self._unprovable or not any(name in identities for name in self.preload):
             return True  # it runs isolated, which waits for nothing
         modules = self._remembered_modules(case)
-        self._warm(environment, identities, modules, guess_round=guess_round)
-        group = self._group(environment, identities)
+        group = self._warm(environment, identities, modules, guess_round=guess_round)
         with self._lock:
             start = self._starting.get(group)
             if case.id not in self._modules or (start is not None and not start.future.done()):
@@ -307,8 +301,9 @@ class ForkServerRunner(CaseRunner):
         modules: Sequence[str],
         *,
         guess_round: int = 0,
-    ) -> None:
-        """Start a worker for this environment's group in the background, unless one runs or is starting.
+    ) -> tuple[str, ...]:
+        """Start a worker for this environment's group (returned) in the background, unless one runs or is
+        starting.
 
         A guess (``guess_round`` > 0) starts one only while no guess of its round or a later one is starting
         one, so that guesses keep at most one core busy; a start an earlier round's guess asked for is stopped
@@ -322,11 +317,9 @@ class ForkServerRunner(CaseRunner):
         group = self._group(environment, identities)
         with self._lock:
             start, ended = self._plan_start(group, identities, guess_round)
-        for old in ended:
-            if old.process is not None:  # else its thread sees ``ended`` as soon as it has one
-                stop_worker(old.process, grace=0.0)
+        _kill_started(ended)
         if start is None:
-            return
+            return group
 
         def start_in_background() -> None:
             try:
@@ -337,6 +330,7 @@ class ForkServerRunner(CaseRunner):
                 start.future.set_exception(exc)
 
         threading.Thread(target=start_in_background, name="harness-fork-worker-start", daemon=True).start()
+        return group
 
     def _plan_start(
         self, group: tuple[str, ...], identities: dict[str, tuple[str, str, str]], guess_round: int
@@ -446,21 +440,20 @@ class ForkServerRunner(CaseRunner):
         assert process.stdout is not None
         if start is not None:
             with self._lock:
-                start.process = process
-        hello = json.loads(process.stdout.readline() or "{}") if start is None or not start.ended else {}
+                start.process = process  # from now on, whoever ends the start stops the process too
+        # Ended before it had a process, or while it imported (its reply is then cut short): no worker.
+        hello = {} if start is not None and start.ended else json.loads(process.stdout.readline() or "{}")
         if start is not None and start.ended:
-            _abandon(process)
+            _stop_process(process, grace=0.0)
             raise _StartEnded
         if not hello.get("ready"):
             self.refusals.append(f"the fork-server worker in {environment.location} exited while starting")
-            _abandon(process)
+            _stop_process(process, grace=0.0)
             return None
         locked = _identities(environment)
         held = self._prove(site, hello.get("modules", {}), locked)
         if held is None:
-            _close_stream(process.stdin)
-            stop_worker(process, grace=IDLE_EXIT_SECONDS)
-            _close_stream(process.stdout)
+            _stop_process(process, grace=IDLE_EXIT_SECONDS)
             return None
         worker = _Worker(
             process,
@@ -565,11 +558,19 @@ def _identities(environment: Environment) -> dict[str, tuple[str, str, str]]:
     return {canonicalize_name(name): (name, version, url) for name, version, url in environment.locked}
 
 
-def _abandon(process: subprocess.Popen[str]) -> None:
-    """Stop a worker that never served a probe, at once."""
+def _stop_process(process: subprocess.Popen[str], *, grace: float) -> None:
+    """End a worker's input, give it ``grace`` seconds to exit, then stop it; close its output too, or each
+    stopped worker leaks its pipe's descriptor."""
     _close_stream(process.stdin)
-    stop_worker(process, grace=0.0)
+    stop_worker(process, grace=grace)
     _close_stream(process.stdout)
+
+
+def _kill_started(ended: Iterable[_Start]) -> None:
+    """Stop the processes of starts just marked ended; a start without one yet sees ``ended`` once it has one."""
+    for start in ended:
+        if start.process is not None:
+            stop_worker(start.process, grace=0.0)
 
 
 def _close_stream(stream: IO[str] | None) -> None:
