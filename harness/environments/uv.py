@@ -15,6 +15,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Iterator, Mapping
+from datetime import UTC, datetime
 from pathlib import Path
 
 from packaging.pylock import Package
@@ -65,7 +66,8 @@ class UvEnvironmentProvider(EnvironmentProvider):
         self._interpreters: dict[str, tuple[Path, str]] = {}
         self._resolved: set[str] = set()
         """Requests this provider resolved itself: ``fresh`` asks for a resolution made now, and once per run is
-        enough (a bisection's confirmation and a probe run ahead ask for the same request again)."""
+        enough (a bisection's confirmation and a probe run ahead ask for the same request again). A request
+        resolved as the index stood in the past needs none (``fixed_in_time``)."""
 
     def interpreter(self, python: str) -> tuple[Path, str]:
         """The base interpreter for a Python request (``3.11``, a path) and its full version."""
@@ -106,7 +108,7 @@ class UvEnvironmentProvider(EnvironmentProvider):
         interpreter, _ = self.interpreter(request.python)
         lock_dir = self.home / "locks" / request.digest
         lock_file = lock_dir / "pylock.toml"
-        lock_reused = lock_file.is_file() and (not fresh or request.digest in self._resolved)
+        lock_reused = lock_file.is_file() and (not fresh or request.digest in self._resolved or fixed_in_time(request))
         resolve_seconds = 0.0
         if not lock_reused:
             resolved = self._resolve(request, interpreter, lock_dir)
@@ -276,6 +278,22 @@ def _probe_project(request: EnvironmentRequest) -> str:
                 "",
             ]
     return "\n".join(lines)
+
+
+def fixed_in_time(request: EnvironmentRequest, now: datetime | None = None) -> bool:
+    """Whether resolving ``request`` again would find what its stored lock holds: its ``--exclude-newer`` lies in
+    the past and nothing is built from a source tree, so every file uploaded since is excluded by its upload
+    time. A fresh run (which re-resolves requests as of today) reuses such a lock; a release yanked since is the
+    one thing it keeps, as a historical environment should."""
+    if request.exclude_newer is None or request.source_tree is not None:
+        return False
+    try:
+        bound = datetime.fromisoformat(request.exclude_newer)
+    except ValueError:
+        return False
+    if bound.tzinfo is None:
+        bound = bound.replace(tzinfo=UTC)
+    return bound < (now or datetime.now(UTC))
 
 
 def _read_lock(lock_file: Path) -> list[tuple[str, str, str]]:

@@ -150,3 +150,18 @@ def test_without_time_travel_every_release_sees_todays_dependency(project: Proje
         record = records[probe["record_key"]]
         assert (record["exclude_newer"], record["current_packages"]) == (None, [])
         assert record["resolved"]["fakeutil"] == "2.0"
+
+
+def test_a_fresh_rerun_probes_again_without_resolving_again(project: Project) -> None:
+    # Each release is resolved as the index stood an hour after its upload: nothing uploaded since can change
+    # that resolution, so --fresh (probe again) reuses the stored locks instead of asking the index again.
+    assert project.harness("bisect", "tt_case", "fakepkg").returncode == 0
+    again = project.harness("bisect", "tt_case", "fakepkg", "--fresh")
+    assert again.returncode == 0, again.output
+    report = project.report()
+    assert all(not probe["reused"] for probe in report["probes"])  # probed afresh
+    records = project.records()
+    for probe in report["probes"]:
+        record = records[probe["record_key"]]
+        if record["outcome"] in ("PASSED", "REPRODUCED"):
+            assert record["timings"]["resolve"] == 0.0, record["requested"]
