@@ -183,8 +183,10 @@ class ForkServerRunner(CaseRunner):
         self._starting: dict[tuple[str, ...], _Start] = {}
         """Per group (``_group``): the worker starting for it, so that only one starts."""
         self._owners_by_site: dict[tuple[str, int, int], dict[Path, str]] = {}
-        self._held_names: set[str] = set()
-        """Every distribution a worker was found to hold: environments that lock one otherwise need another."""
+        self._held_names: set[str] = set(self._held_hint())
+        """Every distribution a worker was found to hold: environments that lock one otherwise need another.
+        An earlier run's finding seeds it, so that the first guesses of a run already tell apart environments
+        whose numpy differs (the names only split groups: a worker is still proven per probe)."""
         self.refusals: list[str] = []
         """Why probes were run isolated instead: kept so tests and benchmarks can see the proof fail."""
 
@@ -249,6 +251,27 @@ class ForkServerRunner(CaseRunner):
                 return False
             worker = self._find_worker(identities, group[0])
         return worker is not None and {m for m in modules if m.split(".")[0] in worker.tops} <= worker.imported
+
+    def _held_file(self) -> Path | None:
+        return None if self.imports_dir is None else self.imports_dir / f"held-by-{'+'.join(self.preload)}.json"
+
+    def _held_hint(self) -> list[str]:
+        path = self._held_file()
+        try:
+            names = json.loads(path.read_text(encoding="utf-8")) if path is not None else []
+        except (OSError, ValueError):
+            return []  # none yet, or unreadable: the first worker finds them again
+        return [name for name in names if isinstance(name, str)] if isinstance(names, list) else []
+
+    def _learn_held(self, held: Mapping[str, object]) -> None:
+        with self._lock:
+            grown = not set(held) <= self._held_names
+            self._held_names.update(held)
+            names = sorted(self._held_names)
+        path = self._held_file()
+        if grown and path is not None:
+            with contextlib.suppress(OSError):  # a hint for the next run, never worth failing a probe over
+                write_atomically(path, json.dumps(names))
 
     def _imports_file(self, case: Case) -> Path | None:
         return None if self.imports_dir is None else self.imports_dir / f"{case.id}-{case.content_hash}.json"
@@ -392,8 +415,7 @@ class ForkServerRunner(CaseRunner):
             self._retire(worker)
             return None
         worker.held = held
-        with self._lock:
-            self._held_names.update(held)
+        self._learn_held(held)
         if all(identities.get(name) == identity for name, identity in held.items()):
             return worker
         # What the case made it import (numpy, say) is locked otherwise here: a worker of this environment's own.
@@ -465,8 +487,8 @@ class ForkServerRunner(CaseRunner):
             frozenset(wanted),
             frozenset(tops),
         )
+        self._learn_held(held)
         with self._lock:
-            self._held_names.update(held)
             self._workers.append(worker)
             retired = self._workers[: -self.max_workers] if len(self._workers) > self.max_workers else []
             del self._workers[: len(retired)]

@@ -257,3 +257,22 @@ def test_closing_stops_the_starts_only_guesses_asked_for_and_waits_for_the_other
     runner._starting.update({("guessed",): guessed, ("wanted",): wanted})
     runner.close()
     assert guessed.ended and not wanted.ended and runner._starting == {}
+
+
+def test_what_workers_held_is_remembered_so_the_next_run_groups_by_it_from_the_start(tmp_path: Path) -> None:
+    # Before any worker has run, a run does not know that torch imports numpy: environments that differ only
+    # in numpy would wait for one worker that can serve neither. An earlier run's finding tells them apart.
+    imports = tmp_path / "imports"
+    for name in ("a", "b"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "pyvenv.cfg").write_text("home = /usr/bin\nversion_info = 3.11.7\n")
+    one, two = environment(tmp_path / "a", PKG, DEP_1), environment(tmp_path / "b", PKG, DEP_2)
+    blind = ForkServerRunner(preload=("fakepkg",), imports_dir=imports)
+    assert blind._group(one, _identities(one)) == blind._group(two, _identities(two))
+    blind._learn_held({"fakepkg": PKG, "fakedep": DEP_2})
+    later = ForkServerRunner(preload=("fakepkg",), imports_dir=imports)
+    assert later._group(one, _identities(one)) != later._group(two, _identities(two))
+    elsewhere = ForkServerRunner(preload=("fakepkg",), imports_dir=tmp_path / "other")
+    assert elsewhere._group(one, _identities(one)) == elsewhere._group(two, _identities(two))
+    (imports / "held-by-fakepkg.json").write_text("{not json")
+    assert ForkServerRunner(preload=("fakepkg",), imports_dir=imports)._held_names == set()  # a hint, no failure
