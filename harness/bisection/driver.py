@@ -9,21 +9,25 @@ the search would ask for next under each verdict it could get (a breadth-first w
 immutable states, folded with hypothetical GOOD and BAD verdicts), so a bracket shrinks by more than half per
 round. The search itself is untouched: it consumes exactly the probes, in exactly the order, that it would
 with one job, so its answer and its probe bound are the same. The extra cost is bounded: at most ``jobs``
-probes run at once, and at most ``GUESSES_PER_JOB * jobs - 1`` guesses are started ahead of each probe the
-search consumes. A guess (``Lookahead.start_next``) that would first wait for something slow (a fork worker
-importing torch) declines at once, getting that ready in the background, and is probed only if the search
-asks for it; so the guesses cost little, and reach two or three verdicts ahead.
+probes run at once, and at most ``GUESSES_PER_JOB * jobs - 1`` guesses run probes ahead of each probe the
+search consumes. A guess that would first wait for something slow (a fork worker importing torch) declines at
+once, getting that ready in the background, and is probed only if the search asks for it; it costs no place
+among those guesses. Each answer a guess makes is folded into the walk as it arrives, in place of both
+hypotheses (``Lookahead.start_planned``), so the guesses follow the path the search will really take; and a
+search that will run next (a bisection's fix search, while its regression search runs) is walked beside this
+one, so that what its releases need starts early.
 """
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import Generic, Protocol, TypeVar
 
 from harness.bisection.search import BisectVerdict, Direction, SearchResult, TransitionSearch, VerdictPolicy
 from harness.model.outcome import Outcome, Repeats
-from harness.probing.lookahead import Lookahead
+from harness.probing.lookahead import Ahead, Lookahead
 
 T = TypeVar("T", bound=Hashable)
 
@@ -116,19 +120,28 @@ def run_search(
     policy: VerdictPolicy = _DEFAULT_POLICY,
     handler: SearchHandler[T] | None = None,
     jobs: int = 1,
+    ahead: Ahead[T, A] | None = None,
+    following: Callable[[TransitionSearch[T]], TransitionSearch[T]] | None = None,
 ) -> SearchRun[T, A]:
     """Probe what ``search`` proposes until it is finished; ``probe`` is called at most once per item.
 
     ``probe`` must be safe to call from several threads when ``jobs`` > 1; the handler is only ever called
-    from this thread, in the order the search consumes the probes.
+    from this thread, in the order the search consumes the probes. ``ahead``: the lookahead to probe through
+    (whose probe is ``probe``), shared with a search run after this one so that what was guessed for it is
+    not probed twice; ``following``: that search as it would start were this one to end in its given state,
+    whose next items are guessed after this search's own.
     """
     told: SearchHandler[T] = handler if handler is not None else SearchHandler()
     probes: list[Probed[T, A]] = []
-    with Lookahead(probe, jobs) as ahead:
+    width = GUESSES_PER_JOB * jobs if jobs > 1 else 1
+    with contextlib.ExitStack() as stack:
+        if ahead is None:
+            ahead = stack.enter_context(Lookahead(probe, jobs))
         while (item := search.next_probe()) is not None:
             event = ProbeEvent(search.direction, item, len(probes) + 1, search.max_remaining())
             told.probe_started(event)
-            ahead.start_next(lookahead(search, GUESSES_PER_JOB * jobs if jobs > 1 else 1))
+            after = following(search) if following is not None else None
+            ahead.start_planned(_Planner(search, after, width, policy), budget=width - 1)
             answer = ahead.answer(item)
             verdict = policy.verdict(answer.outcome, answer.repeats)
             probes.append(Probed(event, answer, verdict))
@@ -139,19 +152,95 @@ def run_search(
     return SearchRun(result, tuple(probes))
 
 
-def lookahead(search: TransitionSearch[T], width: int) -> list[T]:
-    """The item ``search`` asks for now, then those it would ask for after each verdict, breadth first."""
-    items: list[T] = []
-    frontier = [search]
-    while frontier and len(items) < width:
-        following: list[TransitionSearch[T]] = []
-        for state in frontier:
-            item = state.next_probe()
-            if item is None or item in items:
+@dataclass(frozen=True)
+class _Planner(Generic[T]):
+    """A round's plan (``Lookahead.start_planned``): the lookahead of ``search`` and ``following``, given the
+    answers the guesses have made so far."""
+
+    search: TransitionSearch[T]
+    following: TransitionSearch[T] | None
+    width: int
+    policy: VerdictPolicy
+
+    def __call__(self, at_hand: Callable[[T], ProbeAnswer | None], waiting: Callable[[T], bool]) -> list[T]:
+        def known(item: T) -> BisectVerdict | None:
+            answer = at_hand(item)
+            return None if answer is None else self.policy.verdict(answer.outcome, answer.repeats)
+
+        return lookahead(self.search, self.width, following=self.following, known=known, waiting=waiting)
+
+
+def _nothing_known(item: object) -> BisectVerdict | None:
+    return None
+
+
+def _nothing_waits(item: object) -> bool:
+    return False
+
+
+_HYPOTHESES = (BisectVerdict.BAD, BisectVerdict.GOOD)
+
+
+def lookahead(
+    search: TransitionSearch[T],
+    width: int,
+    *,
+    following: TransitionSearch[T] | None = None,
+    known: Callable[[T], BisectVerdict | None] = _nothing_known,
+    waiting: Callable[[T], bool] = _nothing_waits,
+) -> list[T]:
+    """The item ``search`` asks for now, then those it would ask for after each verdict, breadth first: at most
+    ``width`` items in all.
+
+    ``following``: a search to run after this one, as it would start from this one's state; its items are walked
+    level by level beside this one's. ``known``: verdicts already at hand (a guess that was answered) are
+    followed that way only, at no cost in width or depth, so the walk reaches further along the path the search
+    will take. ``waiting``: items already readied whose probe waits for something slow to start; they are
+    listed at no cost in width, so that the walk reaches past them to what else will need starting. An item
+    met again is not listed again, but what follows it is walked; the walk visits at most
+    ``_STATES_PER_ITEM * width`` states.
+    """
+    root = search.next_probe()
+    if root is None:
+        return []
+    items = [root]
+    counted = 1
+    frontier = _branches(search, root, known)
+    if following is not None:
+        frontier.append(following)
+    visits = 0
+    while frontier and counted < width and visits < _STATES_PER_ITEM * width:
+        deeper: list[TransitionSearch[T]] = []
+        for unsettled in frontier:
+            visits += 1
+            state, item = _settled(unsettled, known)
+            if item is None:
                 continue
-            items.append(item)
-            if len(items) == width:
-                break
-            following += [state.fold(item, BisectVerdict.BAD), state.fold(item, BisectVerdict.GOOD)]
-        frontier = following
+            if item not in items:
+                items.append(item)
+                counted += not waiting(item)
+                if counted == width:
+                    break
+            deeper += _branches(state, item, known)
+        frontier = deeper
     return items
+
+
+_STATES_PER_ITEM = 4
+
+
+def _branches(
+    state: TransitionSearch[T], item: T, known: Callable[[T], BisectVerdict | None]
+) -> list[TransitionSearch[T]]:
+    """The states after ``item``: with its known verdict, else with each hypothesis."""
+    verdict = known(item)
+    return [state.fold(item, verdict)] if verdict is not None else [state.fold(item, v) for v in _HYPOTHESES]
+
+
+def _settled(
+    state: TransitionSearch[T], known: Callable[[T], BisectVerdict | None]
+) -> tuple[TransitionSearch[T], T | None]:
+    """``state`` with the known verdicts of the items it asks for next folded in, and the first unknown one."""
+    while (item := state.next_probe()) is not None and (verdict := known(item)) is not None:
+        state = state.fold(item, verdict)
+    return state, item

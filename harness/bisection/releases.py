@@ -7,6 +7,8 @@ hears about each probe as it starts and ends.
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import itertools
 import types
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -29,7 +31,7 @@ from harness.errors import ConfigError
 from harness.model.outcome import Outcome, Repeats
 from harness.model.pins import Pin
 from harness.model.repair import Repair
-from harness.probing.lookahead import Lookahead
+from harness.probing.lookahead import Keyed, Lookahead
 
 
 @dataclass(frozen=True)
@@ -134,25 +136,8 @@ def run_bisection(
     ConfigError for a release that is not in the list or a good release that is not older than the bad one.
     """
     ordered = tuple(releases)
-    if any(a >= b for a, b in itertools.pairwise(ordered)):
-        raise ValueError("releases must be ordered oldest first, without repeats")
-    if not ordered:
-        raise ConfigError(f"{package}: no releases to bisect; check the package name and the package index")
     anchor_bad = bad if bad is not None else recorded_bad
-    bad_label = "bad release" if bad is not None else "recorded bad release (case.toml [recorded_environment])"
-    for version, label in ((good, "good release"), (anchor_bad, bad_label)):
-        if version is not None and version not in ordered:
-            raise ConfigError(f"{package} {version} ({label}) is not a release; {_neighbours(ordered, version)}")
-    if good is None and anchor_bad is None:
-        raise ConfigError(
-            f"{package}: nothing to start from; name a release that reproduces the case (bad) or record it in "
-            "case.toml [recorded_environment]"
-        )
-    if good is not None and anchor_bad is not None and good >= anchor_bad:
-        raise ConfigError(
-            f"{package}: good release {good} is not older than {bad_label} {anchor_bad}; give a good release older "
-            "than the bad one"
-        )
+    _check_anchors(ordered, package, good, anchor_bad, given_bad=bad is not None)
 
     supplied = {version: outcome for version, outcome in (known or {}).items() if version in ordered}
     outcomes: dict[Version, ReleaseProbe] = dict(supplied)
@@ -164,42 +149,76 @@ def run_bisection(
             raise ValueError(f"probe({version}) answered for {result.version}")
         return result
 
-    def search(start: TransitionSearch[Version]) -> SearchResult[Version]:
-        run = run_search(start, checked_probe, policy=policy, handler=handler, jobs=jobs)
-        for probed in run.probes:
-            outcomes[probed.event.item] = probed.answer
-            steps.append(ProbeStep(probed.event.direction, probed.answer, probed.verdict))
-        return run.result
-
     def verdicts() -> dict[Version, BisectVerdict]:
         return {version: policy.verdict(result.outcome, result.repeats) for version, result in outcomes.items()}
 
-    regression = search(
-        TransitionSearch.start(ordered, Direction.REGRESSION, low=good, high=anchor_bad, known=verdicts())
-    )
-    fix_from = anchor_bad
-    if regression.status is SearchStatus.INVALID_ANCHOR:
-        fix_from = None
-    elif fix_from is None and regression.status in (SearchStatus.FOUND, SearchStatus.AMBIGUOUS):
-        fix_from = regression.after
-    fix = (
-        None
-        if fix_from is None
-        else search(TransitionSearch.start(ordered, Direction.FIX, low=fix_from, known=verdicts(), newest_first=True))
-    )
+    def fix_search(low: Version) -> TransitionSearch[Version]:
+        return TransitionSearch.start(ordered, Direction.FIX, low=low, known=verdicts(), newest_first=True)
 
-    confirmation = None
-    if confirm is not None:
-        # The releases either side of each step are known now: their re-probes run side by side, ``jobs`` at a
-        # time, while the confirmation takes the answers in its own order.
-        steps_found = [r for r in (regression, fix) if r is not None and r.status in CONFIRMABLE]
-        sides = [version for r in steps_found for version in (r.before, r.after) if version is not None]
-        with Lookahead(confirm, jobs) as ahead:
-            ahead.start(list(dict.fromkeys(sides)))
-            confirmation = confirm_boundaries(
-                ordered, regression, fix, outcomes, ahead.answer, runs=confirm_runs, policy=policy, handler=handler
+    def probe_for(key: tuple[Version, bool]) -> ReleaseProbe:
+        version, confirming = key
+        if confirming:
+            assert confirm is not None  # only queued with it
+            return confirm(version)
+        return checked_probe(version)
+
+    def sides(result: SearchResult[Version] | None) -> list[tuple[Version, bool]]:
+        if confirm is None or result is None or result.status not in CONFIRMABLE:
+            return []
+        return [(version, True) for version in (result.before, result.after) if version is not None]
+
+    # One lookahead for the searches and the confirmation, so that at most ``jobs`` probes run at once: a step's
+    # re-probes are queued as soon as its search ends, and run while the next search waits for something.
+    with Lookahead(probe_for, jobs) as shared:
+        ahead = Keyed(shared, lambda version: (version, False))
+
+        def search(
+            start: TransitionSearch[Version],
+            following: Callable[[TransitionSearch[Version]], TransitionSearch[Version]] | None = None,
+        ) -> SearchResult[Version]:
+            run = run_search(
+                start, checked_probe, policy=policy, handler=handler, jobs=jobs, ahead=ahead, following=following
             )
-        regression, fix = confirmation.regression, confirmation.fix
+            for probed in run.probes:
+                outcomes[probed.event.item] = probed.answer
+                steps.append(ProbeStep(probed.event.direction, probed.answer, probed.verdict))
+            return run.result
+
+        # With the bad release known up front, the fix search starts from it whatever the regression search
+        # finds (unless that release does not reproduce): its first strides are guessed while the regression
+        # search runs, so the fork workers its newer releases need start early.
+        fix_ahead = None
+        if anchor_bad is not None:
+            fix_template = fix_search(anchor_bad)
+            fix_ahead = functools.partial(_continued, fix_template)
+        regression_start = TransitionSearch.start(
+            ordered, Direction.REGRESSION, low=good, high=anchor_bad, known=verdicts()
+        )
+        regression = search(regression_start, fix_ahead)
+        shared.queue(sides(regression))
+        fix_from = anchor_bad
+        if regression.status is SearchStatus.INVALID_ANCHOR:
+            fix_from = None
+        elif fix_from is None and regression.status in (SearchStatus.FOUND, SearchStatus.AMBIGUOUS):
+            fix_from = regression.after
+        fix = None if fix_from is None else search(fix_search(fix_from))
+
+        confirmation = None
+        if confirm is not None:
+            # The releases either side of each step are known now: their re-probes run side by side, ``jobs`` at
+            # a time, while the confirmation takes the answers in its own order.
+            shared.queue(sides(fix))
+            confirmation = confirm_boundaries(
+                ordered,
+                regression,
+                fix,
+                outcomes,
+                lambda version: shared.answer((version, True)),
+                runs=confirm_runs,
+                policy=policy,
+                handler=handler,
+            )
+            regression, fix = confirmation.regression, confirmation.fix
 
     dates = types.MappingProxyType(dict(upload_dates or {}))
     return BisectionReport(
@@ -233,6 +252,35 @@ def run_bisection(
         upload_dates=dates,
         confirmation=confirmation,
     )
+
+
+def _check_anchors(
+    ordered: tuple[Version, ...], package: str, good: Version | None, anchor_bad: Version | None, *, given_bad: bool
+) -> None:
+    """Raise ConfigError for anchors a bisection cannot start from (ValueError for a list out of order)."""
+    if any(a >= b for a, b in itertools.pairwise(ordered)):
+        raise ValueError("releases must be ordered oldest first, without repeats")
+    if not ordered:
+        raise ConfigError(f"{package}: no releases to bisect; check the package name and the package index")
+    bad_label = "bad release" if given_bad else "recorded bad release (case.toml [recorded_environment])"
+    for version, label in ((good, "good release"), (anchor_bad, bad_label)):
+        if version is not None and version not in ordered:
+            raise ConfigError(f"{package} {version} ({label}) is not a release; {_neighbours(ordered, version)}")
+    if good is None and anchor_bad is None:
+        raise ConfigError(
+            f"{package}: nothing to start from; name a release that reproduces the case (bad) or record it in "
+            "case.toml [recorded_environment]"
+        )
+    if good is not None and anchor_bad is not None and good >= anchor_bad:
+        raise ConfigError(
+            f"{package}: good release {good} is not older than {bad_label} {anchor_bad}; give a good release older "
+            "than the bad one"
+        )
+
+
+def _continued(template: TransitionSearch[Version], state: TransitionSearch[Version]) -> TransitionSearch[Version]:
+    """``template`` (a search over the same items) knowing every verdict ``state`` knows."""
+    return dataclasses.replace(template, verdicts=state.verdicts)
 
 
 def known_bad_bounds(
