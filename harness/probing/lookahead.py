@@ -60,8 +60,9 @@ def guess_round() -> int:
 class Lookahead(Generic[K, V]):
     """Runs probes ahead on a few threads and hands each answer over once; with one job, runs them in line.
 
-    Items a caller wants are started at once; guesses wait in a queue, newest list first, and start as threads
-    come free, so a guess that declined (or forked in a tenth of a second) makes room for the next.
+    Items a caller wants are started at once; items it will want later (``queue``) and then guesses wait, and
+    start as threads come free, so a guess that declined (or forked in a tenth of a second) makes room for the
+    next. Each new list of guesses is a new round and replaces the last.
     """
 
     def __init__(self, probe: Callable[[K], V], jobs: int) -> None:
@@ -78,13 +79,15 @@ class Lookahead(Generic[K, V]):
         self._in_flight: set[Future[V]] = set()
         """Submitted and not done, whoever asked: guesses start only while this is below ``jobs``."""
         self._plan: Plan[K, V] | None = None
-        """The plan the queued guesses came from, asked again whenever a guess of its round is answered."""
+        """The plan the queued guesses came from (``start_planned``), asked again whenever a probe is answered or
+        a guess of its round declines."""
         self._guessed: dict[Future[V], tuple[K, int]] = {}
         """Guesses not done yet: the item and the round of each."""
         self._waiting: set[K] = set()
         """Items whose guess declined in this round."""
         self._budget: int | None = None
-        """Guesses the round may still start (``start_planned``); None: no limit but the list's length."""
+        """Guesses of the round that may still run probes (``start_planned``; one that declines gives its place
+        back); None: no limit but the list's length."""
         self._lock = threading.RLock()  # a callback may run at once, on the thread that holds it
 
     def __enter__(self) -> Lookahead[K, V]:
