@@ -138,3 +138,36 @@ def test_fresh_resolves_each_request_once_per_run(tmp_path: Path) -> None:
     assert isinstance(later, Environment) and not later.lock_reused  # the next run resolves again
     unforced = UvEnvironmentProvider(tmp_path / "home", environ=project.environ).prepare(request)
     assert isinstance(unforced, Environment) and unforced.lock_reused  # without --fresh, any stored lock serves
+
+
+FREEZE_REPLAY = """
+import gc
+
+import fakedep
+
+
+def replay(n: int = 3) -> None:
+    raise ValueError(f"frozen={gc.get_freeze_count()}")
+"""
+
+
+def test_a_forked_child_finds_what_its_worker_holds_out_of_the_collectors_reach(tmp_path: Path) -> None:
+    # A child's collections would otherwise walk (and copy) every page of what the worker imported.
+    project = fork_project(tmp_path)
+    (project.root / "cases" / "fake_case" / "replay.py").write_text(FREEZE_REPLAY, encoding="utf-8")
+    case = load_case(project.root / "cases" / "fake_case")
+    provider = UvEnvironmentProvider(tmp_path / "home", environ=project.environ)
+    request = EnvironmentRequest(
+        (Pin.of("fakepkg", "1.3"), Pin.of("fakedep", "2.0")), "3.11", PackageSources(index_url=project.index_url)
+    )
+    environment = provider.prepare(request)
+    assert isinstance(environment, Environment), environment
+    runner = ForkServerRunner(preload=("fakedep",))
+    try:
+        runs = [runner.run(environment, case, case.parameters) for _ in range(2)]
+    finally:
+        runner.close()
+    frozen = [run.observation.error.message if run.observation.error else "" for run in runs]
+    assert [run.mode for run in runs] == ["isolated", "fork"]
+    assert frozen[0] == "frozen=0"
+    assert int(frozen[1].removeprefix("frozen=")) > 1000, frozen
