@@ -223,7 +223,7 @@ class KeptProbers:
         for companion in companions:
             companion.close()
         for prober in probers:
-            prober.runner.close()
+            prober.close()
 
 
 def python_available(prober: Prober, python: str) -> str | None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -20,6 +20,7 @@ from harness.model.pins import Pin, pin_set
 from harness.model.probe_record import ProbeRecord, ProbeRequest, SourceTree, Timings
 from harness.model.repair import RepairNeed, repair_for, repair_need
 from harness.probing.lookahead import NotProbedAhead, guess_round
+from harness.probing.preparing import PREPARED_AHEAD, Prepared, PreparingAhead
 from harness.probing.record_store import RecordStore
 from harness.probing.repeat import run_repeated
 from harness.runners.interface import CaseRunner
@@ -55,8 +56,10 @@ class Prober:
         fresh: bool = False,
         repeat: int | None = None,
         find_distribution: FindDistribution | None = None,
+        prepared_ahead: int = PREPARED_AHEAD,
     ) -> None:
-        """``find_distribution`` None turns repair off (``--no-repair``): requests say so, and so do their keys."""
+        """``find_distribution`` None turns repair off (``--no-repair``): requests say so, and so do their keys.
+        ``prepared_ahead``: environments ``prepare_ahead`` prepares at once."""
         self.provider = provider
         self.runner = runner
         self.store = store
@@ -66,12 +69,32 @@ class Prober:
         self.repeat = repeat
         """Runs per probe for every case (``--repeat``); None: each case's own ``repeat``."""
         self.find_distribution = find_distribution
+        self._ahead: PreparingAhead[str] = PreparingAhead(
+            lambda environment: self.provider.prepare(environment, fresh=self.fresh), prepared_ahead
+        )
+        self._considered_ahead: set[str] = set()
 
     def __enter__(self) -> Prober:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Environments being prepared ahead are finished (queued ones dropped), then the runner's workers end."""
+        self._ahead.close()
         self.runner.close()
+
+    def prepare_ahead(self, probes: Iterable[tuple[Case, ProbeRequest]]) -> None:
+        """Prepare, in the background and in this order, the environments of probes that will run later and need
+        one (no stored record answers them); ``probe`` then takes each ready-made. Probes of a source tree
+        build from a checkout made for them, and are not prepared ahead."""
+        for case, request in probes:
+            if request.key in self._considered_ahead:
+                continue  # the sessions of a Nox run name the probes still to come again and again
+            self._considered_ahead.add(request.key)
+            if request.source is None and self.stored(request) is None:
+                self._ahead.queue(request.key, self._environment_request(case, request))
 
     def request_for(
         self,
@@ -139,6 +162,32 @@ class Prober:
             return None
         return repair_need(record.outcome, record.error_type, record.missing_module, record.repairs)
 
+    def _environment_request(
+        self,
+        case: Case,
+        request: ProbeRequest,
+        checkout: SourceCheckout | None = None,
+        added: tuple[str, ...] = (),
+    ) -> EnvironmentRequest:
+        return EnvironmentRequest(
+            pins=request.pins,
+            python=request.python,
+            sources=self.sources,
+            forced=request.forced,
+            exclude_newer=request.exclude_newer,
+            current_packages=request.current_packages,
+            extra_requirements=(*case.extra_requirements, *added),
+            source_tree=checkout,
+        )
+
+    def _prepare(self, environment: EnvironmentRequest, request: ProbeRequest, added: tuple[str, ...]) -> Prepared:
+        """The environment prepared ahead for this probe's first attempt, else one prepared now. An accident
+        met ahead (the index unreachable a moment ago) is no answer: it is tried once more, now."""
+        ahead = self._ahead.take(request.key) if not added and environment.source_tree is None else None
+        if ahead is None or (isinstance(ahead, BuildFailure) and not ahead.verdict.outcome.is_verdict):
+            return self.provider.prepare(environment, fresh=self.fresh)
+        return ahead
+
     def _execute(
         self, case: Case, request: ProbeRequest, source_tree: Path | None, added: tuple[str, ...] = ()
     ) -> ProbeRecord:
@@ -148,19 +197,7 @@ class Prober:
             if source_tree is None:
                 raise ValueError(f"probing {request.source.package} at {request.source.commit} needs its checkout")
             checkout = SourceCheckout(request.source.package, source_tree, request.source.commit)
-        environment = self.provider.prepare(
-            EnvironmentRequest(
-                pins=request.pins,
-                python=request.python,
-                sources=self.sources,
-                forced=request.forced,
-                exclude_newer=request.exclude_newer,
-                current_packages=request.current_packages,
-                extra_requirements=(*case.extra_requirements, *added),
-                source_tree=checkout,
-            ),
-            fresh=self.fresh,
-        )
+        environment = self._prepare(self._environment_request(case, request, checkout, added), request, added)
         if isinstance(environment, BuildFailure):
             return ProbeRecord(
                 request=request,

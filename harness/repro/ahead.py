@@ -23,7 +23,8 @@ def probe_key(item: PlannedProbe) -> ProbeKey:
 
 
 class SessionLookahead:
-    """Up to ``jobs`` probes at once, the current session's first, then those of the sessions queued after it."""
+    """Up to ``jobs`` probes at once, the current session's first, then those of the sessions queued after it;
+    beside them, the environments of the probes that come next (``Prober.prepare_ahead``)."""
 
     def __init__(self, prober: Prober, jobs: int) -> None:
         self._prober = prober
@@ -35,6 +36,7 @@ class SessionLookahead:
         for item in items:
             self._planned.setdefault(probe_key(item), item)
         self._lookahead.start([probe_key(item) for item in items])
+        self._prober.prepare_ahead((item.case, item.request) for item in items)
 
     def answer(self, item: PlannedProbe) -> ProbeResult:
         """``item``'s result: the one run ahead, else probed now; each is handed over once."""

@@ -82,9 +82,11 @@ def execute(
     """Run the probes, up to ``jobs`` at a time; each record is stored the moment it exists.
 
     Probes of one combination share an environment, so they are started in plan order: the first builds
-    the environment while later ones wait on its lock instead of building it twice.
+    the environment while later ones wait on its lock instead of building it twice. The environments of the
+    probes after the running ones are prepared beside them (``Prober.prepare_ahead``).
     """
     results: list[ProbeResult] = []
+    prober.prepare_ahead((item.case, item.request) for item in planned)
 
     def run_one(item: PlannedProbe) -> ProbeResult:
         if on_start:
