@@ -75,14 +75,22 @@ def file_owners(site: Path) -> dict[Path, str]:
     return owners
 
 
-def top_level_names(site: Path, distributions: Iterable[str], owners: Mapping[Path, str] | None = None) -> set[str]:
+def top_level_names(site: Path, distributions: Iterable[str]) -> set[str]:
+    """The top-level module names (packages and single-file modules) that these distributions' RECORDs install.
+
+    Only their own RECORDs are read, as plain strings: a worker's start waits for this, and ``file_owners``
+    over all of site-packages takes a good part of a second with torch, so it is read while the worker imports.
+    """
     wanted = {canonicalize_name(d) for d in distributions}
-    base = site.resolve()
     names: set[str] = set()
-    for owner_file, owner in (file_owners(site) if owners is None else owners).items():
-        if owner in wanted and owner_file.suffix in {".py", ".so"}:
-            relative = owner_file.relative_to(base)
-            names.add(relative.parts[0].split(".")[0])
+    for record in site.glob("*.dist-info/RECORD"):
+        if canonicalize_name(record.parent.name.removesuffix(".dist-info").rsplit("-", 1)[0]) not in wanted:
+            continue
+        for line in record.read_text(encoding="utf-8", errors="replace").splitlines():
+            relative = line.split(",", 1)[0]
+            first = relative.split("/", 1)[0]
+            if relative.endswith((".py", ".so")) and first not in ("", ".", ".."):
+                names.add(first.split(".")[0])
     return names
 
 
@@ -347,7 +355,7 @@ class ForkServerRunner(CaseRunner):
         def start_in_background() -> None:
             try:
                 site = site_packages(environment)
-                tops = sorted(top_level_names(site, self.preload, self._owners(site)))
+                tops = sorted(top_level_names(site, self.preload))
                 start.future.set_result(self._start_worker(environment, [*tops, *modules], start))
             except BaseException as exc:  # handed to whichever probe needs the worker
                 start.future.set_exception(exc)
@@ -456,13 +464,18 @@ class ForkServerRunner(CaseRunner):
         is stopped beyond ``max_workers`` (each holds torch in memory).
         """
         site = site_packages(environment)
-        tops = top_level_names(site, self.preload, self._owners(site))
+        tops = top_level_names(site, self.preload)
         wanted = [m for m in modules if m.split(".")[0] in tops]
         process = start_worker([environment.python_executable, "-I", WORKER, json.dumps(wanted), str(os.getpid())])
         assert process.stdout is not None
         if start is not None:
             with self._lock:
                 start.process = process  # from now on, whoever ends the start stops the process too
+        try:
+            self._owners(site)  # read while the worker imports: its proof needs them
+        except BaseException:
+            _stop_process(process, grace=0.0)
+            raise
         # Ended before it had a process, or while it imported (its reply is then cut short): no worker.
         hello = {} if start is not None and start.ended else json.loads(process.stdout.readline() or "{}")
         if start is not None and start.ended:

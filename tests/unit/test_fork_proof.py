@@ -68,6 +68,12 @@ def test_file_owners_and_top_level_names_come_from_records(site: Path) -> None:
     assert top_level_names(site, ["Fake_Pkg"]) == {"fakepkg", "fakepkg_helpers"}
 
 
+def test_top_level_names_skip_files_installed_outside_site_packages(site: Path) -> None:
+    install(site, "tool", "1.0", {"tool/__init__.py": "", "../../../bin/tool-script.py": "", "tool/data.txt": ""})
+    assert top_level_names(site, ["tool"]) == {"tool"}
+    assert top_level_names(site, ["tool", "fakedep"]) == {"tool", "fakedep"}
+
+
 def test_identities_are_keyed_by_canonical_name(tmp_path: Path) -> None:
     env = environment(tmp_path, ("Fake_Dep", "2.0", "u"))
     assert _identities(env) == {"fake-dep": ("Fake_Dep", "2.0", "u")}
