@@ -100,3 +100,9 @@ class EnvironmentProvider(abc.ABC):
     @abc.abstractmethod
     def lock(self, request: EnvironmentRequest, *, fresh: bool = False) -> list[tuple[str, str, str]] | BuildFailure:
         """Resolve without installing: (name, version, file URL) of every locked package."""
+
+    def last_prepared(self, request: EnvironmentRequest) -> Environment | None:
+        """The environment ``request`` was last prepared into, if it is still there, found without resolving
+        (None: none, or this provider keeps none). A fresh resolution most often finds it again, so a runner
+        may get ready in it meanwhile; a probe never runs in it unprepared."""
+        return None

@@ -30,7 +30,7 @@ from harness.environments.interface import (
     InstallStage,
 )
 from harness.environments.uv_messages import classify_install_failure, missing_locations, summarize_installer_output
-from harness.errors import EnvironmentBuildError
+from harness.errors import EnvironmentBuildError, HarnessError
 from harness.model.pins import Pin, pin_set
 from harness.pinsources.pylock import load_pylock
 
@@ -98,6 +98,33 @@ class UvEnvironmentProvider(EnvironmentProvider):
         """
         with self._request_lock(request):
             return self._prepare(request, fresh=fresh)
+
+    def last_prepared(self, request: EnvironmentRequest) -> Environment | None:
+        """Read from the request's stored lock, without its lock held: a resolution replacing the lock meanwhile
+        leaves either the old one or none, and a source tree's environment is never the same twice."""
+        if request.source_tree is not None:
+            return None
+        try:
+            interpreter, python_version = self.interpreter(request.python)
+            packages = _read_lock(self.home / "locks" / request.digest / "pylock.toml")
+            environment_id = _environment_id(interpreter, python_version, packages)
+            location = self.home / "envs" / environment_id
+            if any(url.startswith("directory:") for _, _, url in packages):
+                return None
+            installed = _installed(location)
+        except (OSError, ValueError, HarnessError):  # no lock or no environment yet, or one being replaced
+            return None
+        return Environment(
+            environment_id=environment_id,
+            location=location,
+            python_executable=location / "bin" / "python",
+            resolved=installed,
+            resolve_seconds=0.0,
+            install_seconds=0.0,
+            lock_reused=True,
+            environment_reused=True,
+            locked=tuple(packages),
+        )
 
     def _request_lock(self, request: EnvironmentRequest) -> contextlib.AbstractContextManager[None]:
         return _exclusive(self.home / "locks" / f"{request.digest}.lock")

@@ -14,9 +14,10 @@ from collections.abc import Callable, Hashable
 from concurrent.futures import CancelledError, Future, ThreadPoolExecutor
 from typing import Generic, TypeVar
 
-from harness.environments.interface import BuildFailure, Environment, EnvironmentRequest
+from harness.environments.interface import BuildFailure, Environment
 
 K = TypeVar("K", bound=Hashable)
+R = TypeVar("R")
 
 Prepared = Environment | BuildFailure
 PREPARED_AHEAD = 3
@@ -24,25 +25,25 @@ PREPARED_AHEAD = 3
 enough that their CPU share (uv's, ~0.1 s each) does not slow the probes down on two cores."""
 
 
-class PreparingAhead(Generic[K]):
+class PreparingAhead(Generic[K, R]):
     """Prepares queued requests in their order, ``width`` at a time; each result is taken once, by its probe.
 
     Only ``width`` preparations are ever handed to the thread pool, so that closing (or the interpreter's
     exit, which finishes whatever a pool was handed) waits for those alone.
     """
 
-    def __init__(self, prepare: Callable[[EnvironmentRequest], Prepared], width: int = PREPARED_AHEAD) -> None:
+    def __init__(self, prepare: Callable[[R], Prepared], width: int = PREPARED_AHEAD) -> None:
         self._prepare = prepare
         self._width = width
         self._pool: ThreadPoolExecutor | None = None
-        self._queued: dict[K, EnvironmentRequest] = {}
+        self._queued: dict[K, R] = {}
         """Waiting for a thread, in the order they were queued."""
         self._started: dict[K, Future[Prepared]] = {}
         self._taken: set[K] = set()
         self._closed = False
         self._lock = threading.RLock()  # a callback runs at once, on the submitting thread, if its work is done
 
-    def queue(self, key: K, request: EnvironmentRequest) -> None:
+    def queue(self, key: K, request: R) -> None:
         """Prepare ``request`` when a thread is free, unless ``key`` is queued, started or taken already."""
         if self._width < 1:
             return

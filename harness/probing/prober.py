@@ -69,8 +69,8 @@ class Prober:
         self.repeat = repeat
         """Runs per probe for every case (``--repeat``); None: each case's own ``repeat``."""
         self.find_distribution = find_distribution
-        self._ahead: PreparingAhead[str] = PreparingAhead(
-            lambda environment: self.provider.prepare(environment, fresh=self.fresh), prepared_ahead
+        self._ahead: PreparingAhead[str, tuple[Case, EnvironmentRequest]] = PreparingAhead(
+            lambda job: self._prepare_now(*job), prepared_ahead
         )
         self._considered_ahead: set[str] = set()
 
@@ -94,7 +94,7 @@ class Prober:
                 continue  # the sessions of a Nox run name the probes still to come again and again
             self._considered_ahead.add(request.key)
             if request.source is None and self.stored(request) is None:
-                self._ahead.queue(request.key, self._environment_request(case, request))
+                self._ahead.queue(request.key, (case, self._environment_request(case, request)))
 
     def request_for(
         self,
@@ -180,13 +180,24 @@ class Prober:
             source_tree=checkout,
         )
 
-    def _prepare(self, environment: EnvironmentRequest, request: ProbeRequest, added: tuple[str, ...]) -> Prepared:
+    def _prepare(
+        self, case: Case, environment: EnvironmentRequest, request: ProbeRequest, added: tuple[str, ...]
+    ) -> Prepared:
         """The environment prepared ahead for this probe's first attempt, else one prepared now. An accident
         met ahead (the index unreachable a moment ago) is no answer: it is tried once more, now."""
         ahead = self._ahead.take(request.key) if not added and environment.source_tree is None else None
         if ahead is None or (isinstance(ahead, BuildFailure) and not ahead.verdict.outcome.is_verdict):
-            return self.provider.prepare(environment, fresh=self.fresh)
+            return self._prepare_now(case, environment)
         return ahead
+
+    def _prepare_now(self, case: Case, environment: EnvironmentRequest) -> Prepared:
+        """``fresh`` resolves the request again first, half a second or more while the index is slow. The
+        environment it was last prepared into is most often what it resolves to again, so the runner gets
+        ready there meanwhile (a fork worker imports torch): a head start, never a place to probe in, since
+        what a runner holds is proven against the environment each probe really runs in."""
+        if self.fresh and (last := self.provider.last_prepared(environment)) is not None:
+            self.runner.ready(last, case, guess_round=guess_round())
+        return self.provider.prepare(environment, fresh=self.fresh)
 
     def _execute(
         self, case: Case, request: ProbeRequest, source_tree: Path | None, added: tuple[str, ...] = ()
@@ -197,7 +208,7 @@ class Prober:
             if source_tree is None:
                 raise ValueError(f"probing {request.source.package} at {request.source.commit} needs its checkout")
             checkout = SourceCheckout(request.source.package, source_tree, request.source.commit)
-        environment = self._prepare(self._environment_request(case, request, checkout, added), request, added)
+        environment = self._prepare(case, self._environment_request(case, request, checkout, added), request, added)
         if isinstance(environment, BuildFailure):
             return ProbeRecord(
                 request=request,

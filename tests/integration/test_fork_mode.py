@@ -7,6 +7,7 @@ handed its pre-imported fakedep 2.0 to a probe of fakedep 1.0 would turn that pr
 from __future__ import annotations
 
 import json
+import shutil
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -138,6 +139,26 @@ def test_fresh_resolves_each_request_once_per_run(tmp_path: Path) -> None:
     assert isinstance(later, Environment) and not later.lock_reused  # the next run resolves again
     unforced = UvEnvironmentProvider(tmp_path / "home", environ=project.environ).prepare(request)
     assert isinstance(unforced, Environment) and unforced.lock_reused  # without --fresh, any stored lock serves
+
+
+def test_the_environment_last_prepared_is_found_without_resolving(tmp_path: Path) -> None:
+    # A fresh run's head start: the runner gets ready where the request was last installed while it resolves.
+    project = make_project(tmp_path)
+    sources = PackageSources(index_url=project.index_url)
+    request = EnvironmentRequest((Pin.of("fakepkg", "1.3"), Pin.of("fakedep", "2.0")), "3.11", sources)
+    provider = UvEnvironmentProvider(tmp_path / "home", environ=project.environ)
+    assert provider.last_prepared(request) is None  # never prepared
+    built = provider.prepare(request)
+    assert isinstance(built, Environment), built
+    later = UvEnvironmentProvider(tmp_path / "home", environ={**project.environ, "UV_INDEX_URL": "http://0.0.0.0:9"})
+    found = later.last_prepared(request)
+    assert found is not None
+    assert (found.environment_id, found.location, found.locked) == (built.environment_id, built.location, built.locked)
+    assert found.resolved == built.resolved
+    other = EnvironmentRequest((Pin.of("fakepkg", "1.4"), Pin.of("fakedep", "2.0")), "3.11", sources)
+    assert later.last_prepared(other) is None  # resolved by nobody yet
+    shutil.rmtree(built.location)
+    assert later.last_prepared(request) is None  # its lock is kept, its environment is gone
 
 
 FREEZE_REPLAY = """

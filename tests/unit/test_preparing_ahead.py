@@ -79,7 +79,7 @@ class Gated:
 
 def test_preparations_run_width_at_a_time_in_the_order_they_were_queued() -> None:
     gated = Gated()
-    ahead: PreparingAhead[str] = PreparingAhead(gated, width=2)
+    ahead: PreparingAhead[str, EnvironmentRequest] = PreparingAhead(gated, width=2)
     try:
         for version in ["1", "2", "3", "4"]:
             ahead.queue(version, request(version))
@@ -99,7 +99,7 @@ def test_preparations_run_width_at_a_time_in_the_order_they_were_queued() -> Non
 
 def test_taking_waits_for_a_preparation_under_way_and_drops_one_not_started() -> None:
     gated = Gated()
-    ahead: PreparingAhead[str] = PreparingAhead(gated, width=1)
+    ahead: PreparingAhead[str, EnvironmentRequest] = PreparingAhead(gated, width=1)
     try:
         ahead.queue("1", request("1"))
         ahead.queue("2", request("2"))
@@ -125,7 +125,7 @@ def test_taking_waits_for_a_preparation_under_way_and_drops_one_not_started() ->
 
 def test_a_preparation_that_raised_is_no_result_and_closing_drops_the_queue() -> None:
     gated = Gated()
-    ahead: PreparingAhead[str] = PreparingAhead(gated, width=1)
+    ahead: PreparingAhead[str, EnvironmentRequest] = PreparingAhead(gated, width=1)
     ahead.queue("666", request("666"))
     ahead.queue("2", request("2"))
     gated.open("666")
@@ -202,3 +202,46 @@ def test_probes_a_stored_record_answers_are_not_prepared_ahead(tmp_path: Path) -
         wait_until(lambda: len(provider.prepared) == 2)
         time.sleep(0.05)
     assert provider.prepared == ["1.0", "2.0"]
+
+
+class LastPrepared(Provider):
+    """Remembers where each version was last installed, as a provider with stored locks does."""
+
+    def __init__(self, events: list[str]) -> None:
+        super().__init__()
+        self.events = events
+
+    def last_prepared(self, request: EnvironmentRequest) -> Environment | None:
+        return environment(request) if str(request.pins[0].version) != "9.9" else None
+
+    def prepare(self, request: EnvironmentRequest, *, fresh: bool = False) -> Environment | BuildFailure:
+        self.events.append(f"prepare {request.pins[0].version}")
+        return super().prepare(request, fresh=fresh)
+
+
+class Warming(Runner):
+    def __init__(self, events: list[str]) -> None:
+        self.events = events
+
+    def ready(self, environment: Environment, case: Case, *, guess_round: int = 0) -> bool:
+        self.events.append(f"ready {environment.resolved[0].version}")
+        return True
+
+
+@pytest.mark.parametrize(
+    ("fresh", "version", "events"),
+    [
+        (True, "1.0", ["ready 1.0", "prepare 1.0"]),  # the runner gets ready while the request resolves again
+        (True, "9.9", ["prepare 9.9"]),  # never prepared before: nowhere to get ready yet
+        (False, "1.0", ["prepare 1.0"]),  # its stored lock is reused: preparing it is instant anyway
+    ],
+)
+def test_a_fresh_probe_gets_its_runner_ready_where_it_was_last_prepared(
+    tmp_path: Path, fresh: bool, version: str, events: list[str]
+) -> None:
+    seen: list[str] = []
+    store = RecordStore(tmp_path)
+    prober = Prober(LastPrepared(seen), Warming(seen), store, python="3.11", sources=PackageSources(), fresh=fresh)
+    with prober:
+        prober.probe(CASE, prober.request_for(CASE, (Pin.of("fakepkg", version),)))
+    assert seen == events
