@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from packaging.pylock import Package
+from packaging.utils import canonicalize_name
 
 from harness import process
 from harness.environments.find_links import hashed_find_links
@@ -29,12 +30,21 @@ from harness.environments.interface import (
     EnvironmentRequest,
     InstallStage,
 )
-from harness.environments.uv_messages import classify_install_failure, missing_locations, summarize_installer_output
+from harness.environments.uv_messages import (
+    absent_packages,
+    classify_install_failure,
+    missing_locations,
+    summarize_installer_output,
+)
 from harness.errors import EnvironmentBuildError, HarnessError
+from harness.files import write_atomically
+from harness.model.outcome import Classification, Outcome
 from harness.model.pins import Pin, pin_set
 from harness.pinsources.pylock import load_pylock
 
 READY_MARKER = ".harness-ready-v2.json"
+UNRESOLVABLE_FILE = "unresolvable.json"
+"""Beside a request's lock, in its place: the proof that the request cannot resolve, kept where that is fixed."""
 RESOLVE_TIMEOUT = 900.0
 INSTALL_TIMEOUT = 1800.0
 
@@ -138,8 +148,14 @@ class UvEnvironmentProvider(EnvironmentProvider):
         lock_reused = lock_file.is_file() and (not fresh or request.digest in self._resolved or fixed_in_time(request))
         resolve_seconds = 0.0
         if not lock_reused:
+            known = _kept_failure(request, lock_dir)
+            if known is not None:
+                return known
             resolved = self._resolve(request, interpreter, lock_dir)
             if isinstance(resolved, BuildFailure):
+                if failure_fixed_in_time(request, resolved):
+                    lock_dir.mkdir(parents=True, exist_ok=True)
+                    write_atomically(lock_dir / UNRESOLVABLE_FILE, json.dumps(_failure_fields(resolved), indent=1))
                 return resolved
             resolve_seconds = resolved
             self._resolved.add(request.digest)
@@ -310,8 +326,9 @@ def _probe_project(request: EnvironmentRequest) -> str:
 def fixed_in_time(request: EnvironmentRequest, now: datetime | None = None) -> bool:
     """Whether resolving ``request`` again would find what its stored lock holds: its ``--exclude-newer`` lies in
     the past and nothing is built from a source tree, so every file uploaded since is excluded by its upload
-    time. A fresh run (which re-resolves requests as of today) reuses such a lock; a release yanked since is the
-    one thing it keeps, as a historical environment should."""
+    time. A fresh run (which re-resolves requests as of today) reuses such a lock, and a conflict the resolver
+    proved for it (``failure_fixed_in_time``); a release yanked since is the one thing it keeps, as a historical
+    environment should."""
     if request.exclude_newer is None or request.source_tree is not None:
         return False
     try:
@@ -321,6 +338,31 @@ def fixed_in_time(request: EnvironmentRequest, now: datetime | None = None) -> b
     if bound.tzinfo is None:
         bound = bound.replace(tzinfo=UTC)
     return bound < (now or datetime.now(UTC))
+
+
+def failure_fixed_in_time(request: EnvironmentRequest, failure: BuildFailure) -> bool:
+    """Whether failing to resolve ``request`` is as fixed as its lock would be (``fixed_in_time``): the resolver
+    proved a conflict among files the index had at that instant, and the proof rests on no release missing from
+    a package exempt from the instant (the pinned ones and ``current_packages``: a later upload may add it)."""
+    if failure.verdict.outcome is not Outcome.UNRESOLVABLE or not fixed_in_time(request):
+        return False
+    exempt = {canonicalize_name(name) for name in (*(pin.name for pin in request.pins), *request.current_packages)}
+    return not absent_packages(f"{failure.verdict.detail}\n{failure.installer_message}") & exempt
+
+
+def _failure_fields(failure: BuildFailure) -> dict[str, str]:
+    return {"detail": failure.verdict.detail, "installer_message": failure.installer_message}
+
+
+def _kept_failure(request: EnvironmentRequest, lock_dir: Path) -> BuildFailure | None:
+    """The resolution failure kept for ``request``, when it still counts as fixed (None: none, or unreadable)."""
+    try:
+        fields = json.loads((lock_dir / UNRESOLVABLE_FILE).read_text(encoding="utf-8"))
+        verdict = Classification(Outcome.UNRESOLVABLE, str(fields["detail"]))
+        failure = BuildFailure(InstallStage.RESOLVE, verdict, str(fields["installer_message"]), 0.0, 0.0)
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return failure if failure_fixed_in_time(request, failure) else None
 
 
 def _read_lock(lock_file: Path) -> list[tuple[str, str, str]]:

@@ -7,6 +7,8 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+from packaging.utils import canonicalize_name
+
 from harness.environments.interface import InstallStage
 from harness.model.outcome import Classification, Outcome
 
@@ -45,6 +47,18 @@ def classify_install_failure(
     if stage is InstallStage.RESOLVE and _NO_SOLUTION.search(installer_output):
         return Classification(Outcome.UNRESOLVABLE, message)
     return Classification(Outcome.INSTALL_FAILED, message)
+
+
+# How uv says a package has no such release, or none at all: "there is no version of x==9", "only x<=1.2 is
+# available", "x was not found in the package registry".
+_ABSENT = re.compile(
+    r"(?:there is no version of|only) ([A-Za-z0-9][A-Za-z0-9._-]*)|([A-Za-z0-9][A-Za-z0-9._-]*) was not found"
+)
+
+
+def absent_packages(installer_output: str) -> set[str]:
+    """The packages (canonical names) that uv's explanation says lack the release asked for."""
+    return {canonicalize_name(a or b) for a, b in _ABSENT.findall(installer_output)}
 
 
 def missing_locations(locations: Iterable[str]) -> tuple[str, ...]:

@@ -21,10 +21,16 @@ from typing import Any
 import pytest
 
 from harness import process
+from harness.environments.interface import BuildFailure, EnvironmentRequest
+from harness.environments.uv import UvEnvironmentProvider
+from harness.model.outcome import Outcome
+from harness.model.pins import Pin
+from harness.sources import PackageSources
 from tests.fakeindex import (
     UPLOAD_EPOCH,
     build_wheel,
     fake_error_message,
+    isolated_uv_env,
     make_fake_dependency,
     make_fake_package,
     serve_pep691,
@@ -165,3 +171,29 @@ def test_a_fresh_rerun_probes_again_without_resolving_again(project: Project) ->
         record = records[probe["record_key"]]
         if record["outcome"] in ("PASSED", "REPRODUCED"):
             assert record["timings"]["resolve"] == 0.0, record["requested"]
+
+
+def test_a_time_travelled_conflict_is_kept_and_a_missing_pin_is_asked_again(tmp_path: Path) -> None:
+    # fakepkg 1.0 needs fakeutil>=2, which was uploaded sixty days after it: as the index stood at day 5 the
+    # request cannot resolve, and never will. A pin to a fakepkg that is not there yet may resolve one day.
+    wheels = tmp_path / "wheels"
+    make_fake_package(wheels, versions=("1.0",), requires={"1.0": ["fakeutil>=2"]})
+    make_fake_dependency(wheels, name="fakeutil", versions=("1.0", "2.0"))
+    times = {"fakeutil==2.0": UPLOAD_EPOCH + timedelta(days=60)}
+    day_5 = (UPLOAD_EPOCH + timedelta(days=5)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    environ = isolated_uv_env(tmp_path / "uv-cache")
+    with serve_pep691(wheels, upload_times=times) as url:
+        sources = PackageSources(index_url=url)
+        conflict, absent = (
+            EnvironmentRequest((Pin.of("fakepkg", version),), "3.11", sources, exclude_newer=day_5)
+            for version in ("1.0", "1.1")
+        )
+        provider = UvEnvironmentProvider(tmp_path / "home", environ=environ)
+        first = [provider.prepare(request, fresh=True) for request in (conflict, absent)]
+        assert all(isinstance(f, BuildFailure) and f.verdict.outcome is Outcome.UNRESOLVABLE for f in first), first
+    # The index is gone: only what was kept can answer.
+    later = UvEnvironmentProvider(tmp_path / "home", environ=environ)
+    kept, asked = later.prepare(conflict, fresh=True), later.prepare(absent, fresh=True)
+    assert isinstance(kept, BuildFailure) and kept.verdict.outcome is Outcome.UNRESOLVABLE
+    assert kept.verdict.detail == first[0].verdict.detail and kept.resolve_seconds == 0.0  # type: ignore[union-attr]
+    assert isinstance(asked, BuildFailure) and asked.verdict.outcome is Outcome.UNAVAILABLE
