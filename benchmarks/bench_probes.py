@@ -325,12 +325,17 @@ def main() -> int:
     return 0
 
 
+BARE_REPEAT = 5
+"""Timed runs of the bare case at least: every ratio divides by it, so one slow run must not move them all."""
+
+
 def bare_row(home: Path, repeat: int) -> Row:
     env = UvEnvironmentProvider(home).prepare(EnvironmentRequest(ONE.pins, "3.11", combine(read_pip_settings())))
     if not isinstance(env, Environment):
         raise SystemExit(f"cannot build the benchmark environment: {env.verdict.detail}")
     python = env.python_executable
-    return Row("bare case (python replay.py, ready env)", timed(lambda: bare_case(python), repeat), probes=1)
+    samples = timed(lambda: bare_case(python), max(repeat, BARE_REPEAT) if WARM_UP else repeat)
+    return Row("bare case (python replay.py, ready env)", samples, probes=1)
 
 
 def single_probe_rows(
