@@ -336,10 +336,11 @@ class ForkServerRunner(CaseRunner):
         """Start a worker for this environment's group (returned) in the background, unless one runs or is
         starting.
 
-        A guess (``guess_round`` > 0) starts one only while no guess of its round or a later one is starting
-        one, so that guesses keep at most one core busy; a start an earlier round's guess asked for is stopped
-        to make room, since the search has moved on since (a later round that asks for the same group again
-        keeps it). A worker a wanted probe waits for may start beside a guess's: that probe's thread is idle.
+        A guess (``guess_round`` > 0) starts one only while no other guess's start is under way, so that guesses
+        keep at most one core busy. A later round does not stop an earlier round's start: that start is most
+        often for the probe the search asks for next (a round's first item is the probe the search wants, and
+        a guess of it got there first). A start a wanted probe waits for stops the guesses' starts of other
+        groups instead: on few cores their imports beside it only make the probe wait longer.
 
         It imports the preloaded packages' top-level modules and those of ``modules`` (the case's, when known)
         that belong to them: the rest is known once the case's first probe has run, and ``_worker_for`` has the
@@ -375,12 +376,12 @@ class ForkServerRunner(CaseRunner):
             return None, []
         if self._find_worker(identities, group[0]) is not None:
             return None, []
-        if not guess_round:
-            return self._register(group, guess_round), []
         guessed = [s for s in self._starting.values() if s.guess_round and not s.ended and not s.future.done()]
-        if any(s.guess_round >= guess_round for s in guessed):
-            return None, []  # a guess of this round is starting one: one at a time
-        return self._register(group, guess_round), self._end(guessed)
+        if not guess_round:  # a probe waits for this one: a guess's import beside it would only slow it down
+            return self._register(group, guess_round), self._end(guessed)
+        if guessed:
+            return None, []  # one guess's start at a time
+        return self._register(group, guess_round), []
 
     def _register(self, group: tuple[str, ...], guess_round: int) -> _Start:
         start = _Start(Future(), guess_round)

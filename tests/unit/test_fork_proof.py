@@ -234,19 +234,32 @@ def test_guesses_start_one_worker_at_a_time_beside_those_wanted_probes_wait_for(
         own.future.result(timeout=10)  # the stand-in environment has no interpreter to start
 
 
-def test_a_later_round_of_guesses_stops_the_start_an_earlier_round_asked_for(site: Path) -> None:
+def test_a_later_round_of_guesses_waits_for_the_start_an_earlier_round_asked_for(site: Path) -> None:
+    # That start is most often for the probe the search asks for next: stopping it made that probe start over.
     runner, case = ready_runner(site, imported=frozenset({"fakedep", "fakedep.extra"}))
     other = environment(site.parents[2], DEP_1, PKG)
     group = runner._group(other, _identities(other))
-    stale = _Start(Future(), guess_round=3)
-    runner._starting[("an earlier guess's group",)] = stale
+    earlier = _Start(Future(), guess_round=3)
+    runner._starting[("an earlier guess's group",)] = earlier
     assert not runner.ready(other, case, guess_round=4)
-    assert stale.ended and runner._starting[group].guess_round == 4
-    # The same group asked for again keeps its start; a start a wanted probe waits for is never ended.
-    kept, wanted = _Start(Future(), guess_round=4), _Start(Future(), guess_round=0)
-    runner._starting = {group: kept, ("a wanted group",): wanted}
+    assert not earlier.ended and group not in runner._starting
+    # The same group asked for again keeps its start, for the latest round that wants it.
+    kept = _Start(Future(), guess_round=4)
+    runner._starting = {group: kept}
     assert not runner.ready(other, case, guess_round=9)
-    assert runner._starting[group] is kept and kept.guess_round == 9 and not wanted.ended
+    assert runner._starting[group] is kept and kept.guess_round == 9
+
+
+def test_a_start_a_probe_waits_for_stops_the_guesses_starts_of_other_groups(site: Path) -> None:
+    runner, case = ready_runner(site, imported=frozenset({"fakedep", "fakedep.extra"}))
+    other = environment(site.parents[2], DEP_1, PKG)
+    guessed, wanted = _Start(Future(), guess_round=3), _Start(Future(), guess_round=0)
+    runner._starting = {("a guessed group",): guessed, ("a wanted group",): wanted}
+    assert not runner.ready(other, case)  # a wanted probe's: it starts, whatever else is starting
+    own = runner._starting[runner._group(other, _identities(other))]
+    assert own.guess_round == 0 and guessed.ended and not wanted.ended
+    with pytest.raises(CommandNotFoundError):
+        own.future.result(timeout=10)  # the stand-in environment has no interpreter to start
 
 
 def test_an_environment_without_a_preloaded_distribution_is_always_ready(tmp_path: Path) -> None:
