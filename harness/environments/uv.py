@@ -122,8 +122,8 @@ class UvEnvironmentProvider(EnvironmentProvider):
             if any(url.startswith("directory:") for _, _, url in packages):
                 return None
             installed = _installed(location)
-        except (OSError, ValueError, HarnessError):  # no lock or no environment yet, or one being replaced
-            return None
+        except (OSError, ValueError, KeyError, TypeError, AttributeError, HarnessError):
+            return None  # no lock or no environment yet, one being replaced, or a marker not of our making
         return Environment(
             environment_id=environment_id,
             location=location,

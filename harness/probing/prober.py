@@ -7,6 +7,7 @@ stored under the request's key is the last attempt's, and it lists what was adde
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import json
@@ -196,7 +197,8 @@ class Prober:
         ready there meanwhile (a fork worker imports torch): a head start, never a place to probe in, since
         what a runner holds is proven against the environment each probe really runs in."""
         if self.fresh and (last := self.provider.last_prepared(environment)) is not None:
-            self.runner.ready(last, case, guess_round=guess_round())
+            with contextlib.suppress(OSError):  # that environment went meanwhile: no head start, nothing lost
+                self.runner.ready(last, case, guess_round=guess_round())
         return self.provider.prepare(environment, fresh=self.fresh)
 
     def _execute(

@@ -245,3 +245,19 @@ def test_a_fresh_probe_gets_its_runner_ready_where_it_was_last_prepared(
     with prober:
         prober.probe(CASE, prober.request_for(CASE, (Pin.of("fakepkg", version),)))
     assert seen == events
+
+
+class VanishedEnvironment(Warming):
+    def ready(self, environment: Environment, case: Case, *, guess_round: int = 0) -> bool:
+        super().ready(environment, case, guess_round=guess_round)
+        raise FileNotFoundError(environment.location)  # removed between finding it and starting a worker there
+
+
+def test_a_head_start_that_finds_its_environment_gone_costs_the_probe_nothing(tmp_path: Path) -> None:
+    seen: list[str] = []
+    store = RecordStore(tmp_path)
+    runner = VanishedEnvironment(seen)
+    prober = Prober(LastPrepared(seen), runner, store, python="3.11", sources=PackageSources(), fresh=True)
+    with prober:
+        record = prober.probe(CASE, prober.request_for(CASE, (Pin.of("fakepkg", "1.0"),))).record
+    assert seen == ["ready 1.0", "prepare 1.0"] and record.outcome is Outcome.REPRODUCED
