@@ -116,34 +116,26 @@ class UvEnvironmentProvider(EnvironmentProvider):
             return None
         try:
             interpreter, python_version = self.interpreter(request.python)
-            packages = _read_lock(self.home / "locks" / request.digest / "pylock.toml")
+            packages = _read_lock(self._lock_dir(request) / "pylock.toml")
+            if _from_source_tree(packages):
+                return None
             environment_id = _environment_id(interpreter, python_version, packages)
             location = self.home / "envs" / environment_id
-            if any(url.startswith("directory:") for _, _, url in packages):
-                return None
-            installed = _installed(location)
+            return _ready_environment(environment_id, location, packages, lock_reused=True, environment_reused=True)
         except (OSError, ValueError, KeyError, TypeError, AttributeError, HarnessError):
             return None  # no lock or no environment yet, one being replaced, or a marker not of our making
-        return Environment(
-            environment_id=environment_id,
-            location=location,
-            python_executable=location / "bin" / "python",
-            resolved=installed,
-            resolve_seconds=0.0,
-            install_seconds=0.0,
-            lock_reused=True,
-            environment_reused=True,
-            locked=tuple(packages),
-        )
 
     def _request_lock(self, request: EnvironmentRequest) -> contextlib.AbstractContextManager[None]:
         return _exclusive(self.home / "locks" / f"{request.digest}.lock")
+
+    def _lock_dir(self, request: EnvironmentRequest) -> Path:
+        return self.home / "locks" / request.digest
 
     def _locked(
         self, request: EnvironmentRequest, *, fresh: bool
     ) -> tuple[list[tuple[str, str, str]], Path, float, bool] | BuildFailure:
         interpreter, _ = self.interpreter(request.python)
-        lock_dir = self.home / "locks" / request.digest
+        lock_dir = self._lock_dir(request)
         lock_file = lock_dir / "pylock.toml"
         lock_reused = lock_file.is_file() and (not fresh or request.digest in self._resolved or fixed_in_time(request))
         resolve_seconds = 0.0
@@ -172,7 +164,7 @@ class UvEnvironmentProvider(EnvironmentProvider):
         with _exclusive(self.home / "envs" / f"{environment_id}.lock"):
             # The id hashes every locked file, so a ready environment is exactly what the lock asks for, even
             # with `fresh` (which re-resolves); only a source tree can change behind the same lock.
-            from_source = request.source_tree is not None or any(url.startswith("directory:") for _, _, url in packages)
+            from_source = request.source_tree is not None or _from_source_tree(packages)
             ready = (location / READY_MARKER).is_file() and not from_source
             install_seconds = 0.0
             if not ready:
@@ -186,16 +178,14 @@ class UvEnvironmentProvider(EnvironmentProvider):
                         installed.install_seconds,
                     )
                 install_seconds = installed
-        return Environment(
-            environment_id=environment_id,
-            location=location,
-            python_executable=location / "bin" / "python",
-            resolved=_installed(location),
+        return _ready_environment(
+            environment_id,
+            location,
+            packages,
             resolve_seconds=resolve_seconds,
             install_seconds=install_seconds,
             lock_reused=lock_reused,
             environment_reused=ready,
-            locked=tuple(packages),
         )
 
     def _resolve(self, request: EnvironmentRequest, interpreter: Path, lock_dir: Path) -> float | BuildFailure:
@@ -383,6 +373,35 @@ def _origin(package: Package) -> str:
         # A source tree (the commit phase) has no file URL and no version in the lock: its path stands in.
         origin = "directory:" + (package.directory.path if package.directory is not None else "")
     return origin
+
+
+def _from_source_tree(packages: list[tuple[str, str, str]]) -> bool:
+    """Whether the lock builds a package from a source tree (the commit phase), which no lock pins down."""
+    return any(url.startswith("directory:") for _, _, url in packages)
+
+
+def _ready_environment(
+    environment_id: str,
+    location: Path,
+    packages: list[tuple[str, str, str]],
+    *,
+    lock_reused: bool,
+    environment_reused: bool,
+    resolve_seconds: float = 0.0,
+    install_seconds: float = 0.0,
+) -> Environment:
+    """The environment installed at ``location`` from the lock ``packages``."""
+    return Environment(
+        environment_id=environment_id,
+        location=location,
+        python_executable=location / "bin" / "python",
+        resolved=_installed(location),
+        resolve_seconds=resolve_seconds,
+        install_seconds=install_seconds,
+        lock_reused=lock_reused,
+        environment_reused=environment_reused,
+        locked=tuple(packages),
+    )
 
 
 def _installed(location: Path) -> tuple[Pin, ...]:
