@@ -35,6 +35,7 @@ from harness.model.outcome import RunObservation
 from harness.process import RunInterrupted, start_worker, stop_worker, stopping
 from harness.runners.interface import CaseRunner, RunResult
 from harness.runners.isolated import IsolatedRunner, raised_error_from, read_bootstrap_report
+from harness.runners.sites import file_owners, interpreter_of, locked_identities, site_packages, top_level_names
 
 if TYPE_CHECKING:  # process.py alone starts programs; a worker's handle is only named here
     import subprocess
@@ -48,50 +49,6 @@ MAX_WORKERS = 6
 per numpy release it meets (torch imports numpy), and its confirmation goes back to the first of them."""
 OWNER_MAPS_KEPT = 8
 """Site-packages whose file owners stay in memory (some 17,000 paths each with torch), oldest dropped first."""
-
-
-def site_packages(environment: Environment) -> Path:
-    found = sorted(environment.location.glob("lib/python*/site-packages"))
-    if not found:
-        raise FileNotFoundError(f"no site-packages under {environment.location}")
-    return found[0]
-
-
-def file_owners(site: Path) -> dict[Path, str]:
-    """Map every installed file to the distribution whose RECORD lists it.
-
-    Paths are joined to the resolved site-packages and normalised, not resolved one by one: torch alone lists
-    some 16,000 files, and a resolve per file made this most of a worker's start. A file reached through a
-    symbolic link then has another path than its module's resolved one, so the proof refuses it: the safe side.
-    """
-    base = str(site.resolve())
-    owners: dict[Path, str] = {}
-    for record in site.glob("*.dist-info/RECORD"):
-        name = canonicalize_name(record.parent.name.removesuffix(".dist-info").rsplit("-", 1)[0])
-        for line in record.read_text(encoding="utf-8", errors="replace").splitlines():
-            relative = line.split(",", 1)[0]
-            if relative:
-                owners[Path(os.path.normpath(os.path.join(base, relative)))] = name
-    return owners
-
-
-def top_level_names(site: Path, distributions: Iterable[str]) -> set[str]:
-    """The top-level module names (packages and single-file modules) that these distributions' RECORDs install.
-
-    Only their own RECORDs are read, as plain strings: a worker's start waits for this, and ``file_owners``
-    over all of site-packages takes a good part of a second with torch, so it is read while the worker imports.
-    """
-    wanted = {canonicalize_name(d) for d in distributions}
-    names: set[str] = set()
-    for record in site.glob("*.dist-info/RECORD"):
-        if canonicalize_name(record.parent.name.removesuffix(".dist-info").rsplit("-", 1)[0]) not in wanted:
-            continue
-        for line in record.read_text(encoding="utf-8", errors="replace").splitlines():
-            relative = line.split(",", 1)[0]
-            first = relative.split("/", 1)[0]
-            if relative.endswith((".py", ".so")) and first not in ("", ".", ".."):
-                names.add(first.split(".")[0])
-    return names
 
 
 @dataclass
@@ -217,7 +174,7 @@ class ForkServerRunner(CaseRunner):
             worker.stop()
 
     def run(self, environment: Environment, case: Case, parameters: Parameters, *, run_index: int = 0) -> RunResult:
-        identities = _identities(environment)
+        identities = locked_identities(environment)
         if case.id in self._unprovable or not any(name in identities for name in self.preload):
             return self.fallback.run(environment, case, parameters, run_index=run_index)
         # Torch is imported in the worker while the case's first probe (or this thread's wait for it) runs.
@@ -248,7 +205,7 @@ class ForkServerRunner(CaseRunner):
         """Whether a probe here would fork at once: the case's imports are known and a worker holding them,
         proven for this environment, is running. When not, the worker it needs starts in the background (see
         ``_warm`` for a guess's)."""
-        identities = _identities(environment)
+        identities = locked_identities(environment)
         if case.id in self._unprovable or not any(name in identities for name in self.preload):
             return True  # it runs isolated, which waits for nothing
         modules = self._remembered_modules(case)
@@ -486,7 +443,7 @@ class ForkServerRunner(CaseRunner):
             self.refusals.append(f"the fork-server worker in {environment.location} exited while starting")
             _stop_process(process, grace=0.0)
             return None
-        locked = _identities(environment)
+        locked = locked_identities(environment)
         held = self._prove(site, hello.get("modules", {}), locked)
         if held is None:
             _stop_process(process, grace=IDLE_EXIT_SECONDS)
@@ -578,20 +535,6 @@ class ForkServerRunner(CaseRunner):
             platform=str(report.get("platform")) if report else None,
             mode=MODE,
         )
-
-
-def interpreter_of(environment: Environment) -> str:
-    """The base interpreter and its version, as the environment's pyvenv.cfg names them."""
-    try:
-        lines = (environment.location / "pyvenv.cfg").read_text(encoding="utf-8").splitlines()
-    except OSError:
-        return str(site_packages(environment).parent.name)  # lib/python3.X: the minor version at least
-    wanted = ("home", "version_info", "version")
-    return ";".join(sorted(line.replace(" ", "") for line in lines if line.split("=")[0].strip() in wanted))
-
-
-def _identities(environment: Environment) -> dict[str, tuple[str, str, str]]:
-    return {canonicalize_name(name): (name, version, url) for name, version, url in environment.locked}
 
 
 def _stop_process(process: subprocess.Popen[str], *, grace: float) -> None:

@@ -16,15 +16,9 @@ from harness.environments.interface import Environment
 from harness.errors import CommandNotFoundError
 from harness.model.case import Case, Parameters
 from harness.model.outcome import RunObservation
-from harness.runners.forkserver import (
-    ForkServerRunner,
-    _identities,
-    _Start,
-    _Worker,
-    file_owners,
-    top_level_names,
-)
+from harness.runners.forkserver import ForkServerRunner, _Start, _Worker
 from harness.runners.interface import CaseRunner, RunResult
+from harness.runners.sites import file_owners, locked_identities, top_level_names
 
 if TYPE_CHECKING:
     import subprocess
@@ -76,7 +70,7 @@ def test_top_level_names_skip_files_installed_outside_site_packages(site: Path) 
 
 def test_identities_are_keyed_by_canonical_name(tmp_path: Path) -> None:
     env = environment(tmp_path, ("Fake_Dep", "2.0", "u"))
-    assert _identities(env) == {"fake-dep": ("Fake_Dep", "2.0", "u")}
+    assert locked_identities(env) == {"fake-dep": ("Fake_Dep", "2.0", "u")}
 
 
 def test_the_proof_names_the_distribution_behind_every_site_module(site: Path) -> None:
@@ -88,7 +82,7 @@ def test_the_proof_names_the_distribution_behind_every_site_module(site: Path) -
         "json": "/usr/lib/python3.11/json/__init__.py",  # the interpreter's, the same in every environment
         "sys": None,  # built in
     }
-    assert runner._prove(site, modules, _identities(env)) == {"fakedep": DEP_2}
+    assert runner._prove(site, modules, locked_identities(env)) == {"fakedep": DEP_2}
     assert runner.refusals == []
 
 
@@ -96,14 +90,14 @@ def test_the_proof_refuses_a_module_no_record_owns(site: Path) -> None:
     runner = ForkServerRunner(preload=("fakedep",))
     env = environment(site.parents[2], DEP_2)
     modules: dict[str, str | None] = {"fakedep": str(site / "fakedep" / "__init__.py"), "stray": str(site / "stray.py")}
-    assert runner._prove(site, modules, _identities(env)) is None
+    assert runner._prove(site, modules, locked_identities(env)) is None
     assert runner.refusals == [f"cannot tell which distribution installed stray ({(site / 'stray.py').resolve()})"]
 
 
 def test_the_proof_refuses_a_distribution_the_environment_does_not_lock(site: Path) -> None:
     runner = ForkServerRunner(preload=("fakedep",))
     env = environment(site.parents[2], DEP_2)  # fake-pkg is installed but not in the lock
-    assert runner._prove(site, {"fakepkg": str(site / "fakepkg" / "__init__.py")}, _identities(env)) is None
+    assert runner._prove(site, {"fakepkg": str(site / "fakepkg" / "__init__.py")}, locked_identities(env)) is None
     assert len(runner.refusals) == 1
 
 
@@ -128,7 +122,7 @@ def test_a_worker_is_reused_only_for_an_identically_locked_distribution(
     runner = ForkServerRunner(preload=("fakedep",))
     held = worker({"fakedep": DEP_2})
     runner._workers.append(held)
-    found = runner._matching_worker(_identities(environment(tmp_path, *locked)), "")
+    found = runner._matching_worker(locked_identities(environment(tmp_path, *locked)), "")
     assert (found is held) is reused
 
 
@@ -137,7 +131,7 @@ def test_a_worker_is_never_reused_on_another_interpreter(tmp_path: Path) -> None
     runner = ForkServerRunner(preload=("fakedep",))
     held = worker({"fakedep": DEP_2})
     runner._workers.append(held)
-    identities = _identities(environment(tmp_path, DEP_2, PKG))
+    identities = locked_identities(environment(tmp_path, DEP_2, PKG))
     assert runner._matching_worker(identities, "/usr/bin/python3.12") is None
     assert runner._matching_worker(identities, "") is held
 
@@ -147,13 +141,13 @@ def test_every_held_distribution_must_match_and_the_newest_match_is_moved_last(t
     both = worker({"fakedep": DEP_2, "fakepkg": PKG})
     old, new, other = worker({"fakedep": DEP_2}), worker({"fakedep": DEP_2}), worker({"fakedep": DEP_1})
     runner._workers.extend([old, new, both, other])
-    assert runner._matching_worker(_identities(environment(tmp_path, DEP_2)), "") is new
+    assert runner._matching_worker(locked_identities(environment(tmp_path, DEP_2)), "") is new
     assert runner._workers == [old, both, other, new]
-    assert runner._matching_worker(_identities(environment(tmp_path, DEP_2, PKG)), "") is new
+    assert runner._matching_worker(locked_identities(environment(tmp_path, DEP_2, PKG)), "") is new
     pkg_15 = ("fakepkg", "1.5", "file:///wheels/fakepkg-1.5-py3-none-any.whl")
     runner._workers.remove(new)
     runner._workers.remove(old)
-    assert runner._matching_worker(_identities(environment(tmp_path, DEP_2, pkg_15)), "") is None
+    assert runner._matching_worker(locked_identities(environment(tmp_path, DEP_2, pkg_15)), "") is None
 
 
 class RecordingRunner(CaseRunner):
@@ -183,9 +177,9 @@ def test_the_group_names_the_distributions_workers_were_found_to_hold(site: Path
     runner = ForkServerRunner(preload=("fakedep",))
     pkg_15 = ("fakepkg", "1.5", "file:///wheels/fakepkg-1.5-py3-none-any.whl")
     first, second = environment(site.parents[2], DEP_2, PKG), environment(site.parents[2], DEP_2, pkg_15)
-    assert runner._group(first, _identities(first)) == runner._group(second, _identities(second))
+    assert runner._group(first, locked_identities(first)) == runner._group(second, locked_identities(second))
     runner._held_names.update({"fakedep", "fakepkg"})  # as a started worker's proof records them
-    assert runner._group(first, _identities(first)) != runner._group(second, _identities(second))
+    assert runner._group(first, locked_identities(first)) != runner._group(second, locked_identities(second))
 
 
 def ready_runner(site: Path, *, imported: frozenset[str] = frozenset({"fakedep"})) -> tuple[ForkServerRunner, Case]:
@@ -228,7 +222,7 @@ def test_guesses_start_one_worker_at_a_time_beside_those_wanted_probes_wait_for(
     assert not guessed.ended
     guessed.guess_round = 0  # a wanted probe now waits for it: it no longer holds guesses back
     assert not runner.ready(other, case, guess_round=5)  # not ready yet: its own start has only begun
-    own = runner._starting[runner._group(other, _identities(other))]
+    own = runner._starting[runner._group(other, locked_identities(other))]
     assert own.guess_round == 5 and not guessed.ended
     with pytest.raises(CommandNotFoundError):
         own.future.result(timeout=10)  # the stand-in environment has no interpreter to start
@@ -238,7 +232,7 @@ def test_a_later_round_of_guesses_waits_for_the_start_an_earlier_round_asked_for
     # That start is most often for the probe the search asks for next: stopping it made that probe start over.
     runner, case = ready_runner(site, imported=frozenset({"fakedep", "fakedep.extra"}))
     other = environment(site.parents[2], DEP_1, PKG)
-    group = runner._group(other, _identities(other))
+    group = runner._group(other, locked_identities(other))
     earlier = _Start(Future(), guess_round=3)
     runner._starting[("an earlier guess's group",)] = earlier
     assert not runner.ready(other, case, guess_round=4)
@@ -256,7 +250,7 @@ def test_a_start_a_probe_waits_for_stops_the_guesses_starts_of_other_groups(site
     guessed, wanted = _Start(Future(), guess_round=3), _Start(Future(), guess_round=0)
     runner._starting = {("a guessed group",): guessed, ("a wanted group",): wanted}
     assert not runner.ready(other, case)  # a wanted probe's: it starts, whatever else is starting
-    own = runner._starting[runner._group(other, _identities(other))]
+    own = runner._starting[runner._group(other, locked_identities(other))]
     assert own.guess_round == 0 and guessed.ended and not wanted.ended
     with pytest.raises(CommandNotFoundError):
         own.future.result(timeout=10)  # the stand-in environment has no interpreter to start
@@ -287,11 +281,11 @@ def test_what_workers_held_is_remembered_so_the_next_run_groups_by_it_from_the_s
         (tmp_path / name / "pyvenv.cfg").write_text("home = /usr/bin\nversion_info = 3.11.7\n")
     one, two = environment(tmp_path / "a", PKG, DEP_1), environment(tmp_path / "b", PKG, DEP_2)
     blind = ForkServerRunner(preload=("fakepkg",), imports_dir=imports)
-    assert blind._group(one, _identities(one)) == blind._group(two, _identities(two))
+    assert blind._group(one, locked_identities(one)) == blind._group(two, locked_identities(two))
     blind._learn_held({"fakepkg": PKG, "fakedep": DEP_2})
     later = ForkServerRunner(preload=("fakepkg",), imports_dir=imports)
-    assert later._group(one, _identities(one)) != later._group(two, _identities(two))
+    assert later._group(one, locked_identities(one)) != later._group(two, locked_identities(two))
     elsewhere = ForkServerRunner(preload=("fakepkg",), imports_dir=tmp_path / "other")
-    assert elsewhere._group(one, _identities(one)) == elsewhere._group(two, _identities(two))
+    assert elsewhere._group(one, locked_identities(one)) == elsewhere._group(two, locked_identities(two))
     (imports / "held-by-fakepkg.json").write_text("{not json")
     assert ForkServerRunner(preload=("fakepkg",), imports_dir=imports)._held_names == set()  # a hint, no failure
